@@ -1,0 +1,5 @@
+export { createGpu, Gpu, type CreateGpuOptions, type AdapterSummary } from './device.js';
+export { NoWebGpuError, GpuError, DeviceLostError } from './errors.js';
+export { Kernel, wgsl, grid1d, checkBindings, type KernelSpec, type BindingKind, type BindingResource } from './kernel.js';
+export { StructLayout, type ScalarType } from './struct.js';
+export { runOps, dispatchOp, type Op } from './op.js';
