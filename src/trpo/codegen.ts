@@ -1,0 +1,39 @@
+/**
+ * Short generated WGSL constant blocks that specialize the trainer's kernels to one env and one
+ * network shape (the kernels themselves live in src/shaders). Everything here is a `const` line.
+ */
+import type { EnvSpec } from '../envs/spaces.js';
+
+const f32 = (v: number): string => {
+  if (!Number.isFinite(v)) return v > 0 ? '3.4028234e38' : '-3.4028234e38';
+  const s = String(Math.fround(v));
+  return /[.e]/.test(s) ? s : `${s}.0`;
+};
+
+/** Policy head: IS_DISCRETE, HEAD_DIM (actions or action dims), ACTION_LOW/HIGH (clip bounds). */
+export function headConsts(spec: EnvSpec): string {
+  const discrete = spec.actionSpace.type === 'Discrete';
+  const headDim = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
+  const low = spec.actionSpace.type === 'Box' ? spec.actionSpace.low : [0];
+  const high = spec.actionSpace.type === 'Box' ? spec.actionSpace.high : [0];
+  return [
+    `const IS_DISCRETE: bool = ${discrete};`,
+    `const HEAD_DIM: u32 = ${headDim}u;`,
+    `const ACTION_LOW = array<f32, ${low.length}>(${low.map(f32).join(', ')});`,
+    `const ACTION_HIGH = array<f32, ${high.length}>(${high.map(f32).join(', ')});`,
+  ].join('\n');
+}
+
+/** Network shape for mlp_sample.wgsl: MLP_LAYERS, MLP_DIMS, MLP_MAX_WIDTH. */
+export function mlpConsts(sizes: readonly number[]): string {
+  return [
+    `const MLP_LAYERS: u32 = ${sizes.length - 1}u;`,
+    `const MLP_DIMS = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});`,
+    `const MLP_MAX_WIDTH: u32 = ${Math.max(...sizes)}u;`,
+  ].join('\n');
+}
+
+/** `const PREFIX_NAME: u32 = i;` for each name, so TS and WGSL agree on slot indices. */
+export function slotConsts(prefix: string, names: readonly string[]): string {
+  return names.map((n, i) => `const ${prefix}${n}: u32 = ${i}u;`).join('\n');
+}

@@ -1,0 +1,182 @@
+/**
+ * The TRPO policy step (Schulman et al. 2015, Appendix C), as one fixed list of GPU ops built once
+ * and re-run every iteration. It reads top to bottom like the algorithm:
+ *
+ *   1. π_old:      z = f_θ(s) for the batch, log π_old(a|s), entropy
+ *   2. gradient:   g = ∇_θ L(θ) at θ_old, L the importance-sampled surrogate
+ *   3. CG:         x ≈ F⁻¹ g with F v = Jᵀ M J v / N + damping·v (Gauss-Newton form of ∇²KL)
+ *   4. step:       β = sqrt(2δ / xᵀFx), guarded against non-finite or non-positive xᵀFx
+ *   5. candidates: θ_k = θ_old + shrinkᵏ β x, k < K, all evaluated in one batched pass:
+ *                  L(θ_k) and mean KL(π_old ‖ π_k) into the stats buffer
+ *
+ * The host then reads the stats once and accepts the first candidate with KL ≤ δ and an
+ * improvement > 0 (line search, in trainer.ts), or keeps θ_old.
+ */
+import type { EnvSpec } from '../envs/spaces.js';
+import { runOps, type Gpu, type Op } from '../gpu/index.js';
+import type { MlpKernels } from '../kernels/mlp.js';
+import { axpyOp, copyOp, divideOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../kernels/vec.js';
+import { dotOp, meanOp, sumOp } from '../kernels/reduce.js';
+import type { TRPOConfig } from './config.js';
+import { PolicyKernels } from './policy-kernels.js';
+import { CAND_BASE, stat, type StatSlot } from './stats.js';
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export interface PolicyStepInputs {
+  /** θ: the flat policy parameters, network then log-std (continuous heads). */
+  theta: GPUBuffer;
+  /** Observations [N][obsDim] (the first N rows of the rollout's obs buffer). */
+  obs: GPUBuffer;
+  actions: GPUBuffer;
+  /** Advantages [N], normalized when configured. */
+  advantages: GPUBuffer;
+  /** The stats buffer the host reads back. */
+  stats: GPUBuffer;
+}
+
+export class PolicyStep {
+  /** Ops of steps 1–5, in order. */
+  readonly ops: Op[] = [];
+  readonly candidates: number;
+  private readonly owned: GPUBuffer[] = [];
+  private readonly kernels: PolicyKernels;
+  private readonly destroyers: Array<() => void> = [];
+  private readonly cand: GPUBuffer;
+
+  constructor(
+    private readonly gpu: Gpu,
+    spec: EnvSpec,
+    private readonly mlp: MlpKernels,
+    readonly paramCount: number,
+    private readonly inputs: PolicyStepInputs,
+    cfg: TRPOConfig,
+    batch: number,
+  ) {
+    const N = batch;
+    const A = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
+    const discrete = spec.actionSpace.type === 'Discrete';
+    const P = paramCount;
+    const Pmlp = mlp.layout.paramCount;
+    const K = (this.candidates = cfg.lineSearchSteps);
+    const nFvp = Math.max(1, Math.round(N * cfg.fvpSubsample));
+    const { theta, obs, actions, advantages: adv, stats } = inputs;
+    const buf = (label: string, floats: number) => this.own(gpu.buffer(`policy/${label}`, floats * 4, STORAGE));
+    const vec = (buffer: GPUBuffer, length: number, offset = 0): VecRef => ({ buffer, offset, length });
+    const slot = (name: StatSlot): ScalarRef => ({ buffer: stats, index: stat(name) });
+
+    this.kernels = new PolicyKernels(gpu, spec, {
+      n: N,
+      nFvp,
+      paramCount: P,
+      logStdOffset: discrete ? P : Pmlp,
+      candidates: K,
+      distOldOffset: 2 * N * A + N,
+      logpOldOffset: 2 * N * A,
+      maxKl: cfg.maxKl,
+      shrink: cfg.lineSearchShrink,
+      entCoef: cfg.entCoef,
+      damping: cfg.damping,
+    });
+    const k = this.kernels;
+    const push = (op: Op & { destroy?: () => void }) => {
+      this.ops.push(op);
+      if (op.destroy) this.destroyers.push(op.destroy);
+    };
+
+    // 1. π_old on the batch: z = f_θ(s) with activations kept for the backward pass.
+    const distOld = buf('dist-old', N * A);
+    const acts = buf('acts', mlp.actsLength(N));
+    push(mlp.forwardOp({ params: theta, input: obs, output: distOld, acts, batch: N }));
+
+    // 2. g = ∇_θ L at θ_old: ∂L/∂z per sample, then back through the network (Jᵀ); the log-std
+    //    part is a plain sum over samples. surrogate_grad also records log π_old and z_old.
+    const sur = buf('surrogate', 2 * N * A + N + N * A);
+    const g = buf('g', P);
+    push(k.op('surrogate_grad', N, { theta, dist: distOld, adv, actions, out: sur, stats }));
+    push(mlp.backwardOp({ params: theta, input: obs, acts, gradOutput: sur, gradParams: g, batch: N }));
+    if (!discrete) {
+      for (let j = 0; j < A; j++) push(sumOp(gpu, vec(sur, N, N * A + j * N), { buffer: g, index: Pmlp + j }));
+    }
+    const ent = buf('entropy', N);
+    push(k.op('old_entropy', N, { theta, dist: distOld, out: ent, stats }));
+    push(meanOp(gpu, vec(ent, N), slot('ENTROPY')));
+    push(meanOp(gpu, vec(adv, N), slot('ADV_MEAN')));
+
+    // 3. Conjugate gradient on F x = g, every scalar kept on the GPU.
+    //    The FVP may use a subsample: the first nFvp samples (whole leading time steps of every env).
+    const fvpObs = obs;
+    const fvpDist = nFvp === N ? distOld : buf('fvp-dist', nFvp * A);
+    const fvpActs = nFvp === N ? acts : buf('fvp-acts', mlp.actsLength(nFvp));
+    if (nFvp !== N) push(mlp.forwardOp({ params: theta, input: fvpObs, output: fvpDist, acts: fvpActs, batch: nFvp }));
+    const jv = buf('jv', nFvp * A);
+    const u = buf('mjv', nFvp * A);
+    const fvp = (v: GPUBuffer, out: GPUBuffer) => {
+      push(mlp.jvpOp({ params: theta, input: fvpObs, acts: fvpActs, tangent: v, outputTangent: jv, batch: nFvp }));
+      push(k.op('fisher_mul', nFvp, { theta, dist: fvpDist, aux: jv, out: u, stats }));
+      push(mlp.backwardOp({ params: theta, input: fvpObs, acts: fvpActs, gradOutput: u, gradParams: out, batch: nFvp }));
+      push(k.op('fvp_finish', P, { aux: v, out, stats }));
+    };
+    const x = buf('x', P);
+    const r = buf('r', P);
+    const p = buf('p', P);
+    const Ap = buf('Ap', P);
+    push(fillOp(gpu, vec(x, P), 0));
+    push(copyOp(gpu, vec(g, P), vec(r, P)));
+    push(copyOp(gpu, vec(g, P), vec(p, P)));
+    push(dotOp(gpu, vec(r, P), vec(r, P), slot('CG_RR')));
+    push(copyOp(gpu, vec(stats, 1, stat('CG_RR')), vec(stats, 1, stat('CG_RR0'))));
+    for (let i = 0; i < cfg.cgIters; i++) {
+      fvp(p, Ap);
+      push(dotOp(gpu, vec(p, P), vec(Ap, P), slot('CG_PAP')));
+      push(divideOp(gpu, slot('CG_ALPHA'), slot('CG_RR'), slot('CG_PAP'))); // α = rᵀr / pᵀAp
+      push(axpyOp(gpu, vec(x, P), vec(p, P), { scalar: slot('CG_ALPHA') })); // x += α p
+      push(axpyOp(gpu, vec(r, P), vec(Ap, P), { scalar: slot('CG_ALPHA'), times: -1 })); // r −= α Ap
+      push(dotOp(gpu, vec(r, P), vec(r, P), slot('CG_RR_NEW')));
+      push(divideOp(gpu, slot('CG_BETA'), slot('CG_RR_NEW'), slot('CG_RR'))); // β = r'ᵀr' / rᵀr
+      push(copyOp(gpu, vec(stats, 1, stat('CG_RR_NEW')), vec(stats, 1, stat('CG_RR'))));
+      push(xpbyOp(gpu, vec(p, P), vec(r, P), slot('CG_BETA'))); // p = r + β p
+    }
+
+    // 4. Step length from the quadratic model of the KL: ½ (βx)ᵀF(βx) = δ.
+    const Fx = Ap;
+    fvp(x, Fx);
+    push(dotOp(gpu, vec(x, P), vec(Fx, P), slot('SHS')));
+    push(dotOp(gpu, vec(g, P), vec(x, P), slot('G_DOT_X')));
+    push(k.op('step_scale', 1, { theta, out: Ap, stats }));
+
+    // 5. Candidates θ_k and, for each, the surrogate and mean KL over the batch, in one pass.
+    this.cand = buf('candidates', K * P);
+    push(k.op('make_candidates', K * P, { theta, aux: x, out: this.cand, stats }));
+    const candOut = buf('candidate-dist', K * N * A);
+    push(mlp.forwardOp({ params: this.cand, input: obs, output: candOut, batch: N, sets: K, paramStride: P }));
+    const terms = buf('candidate-terms', 2 * K * N);
+    push(k.op('candidate_terms', K * N, { theta, cand: this.cand, dist: candOut, adv, actions, aux: sur, out: terms, stats }));
+    for (let c = 0; c < K; c++) {
+      push(meanOp(gpu, vec(terms, N, c * N), { buffer: stats, index: CAND_BASE + c }));
+      push(meanOp(gpu, vec(terms, N, K * N + c * N), { buffer: stats, index: CAND_BASE + K + c }));
+    }
+  }
+
+  private own(b: GPUBuffer): GPUBuffer {
+    this.owned.push(b);
+    return b;
+  }
+
+  /** θ ← θ_k (run after the host accepted candidate k). */
+  accept(k: number): void {
+    if (!Number.isInteger(k) || k < 0 || k >= this.candidates) throw new Error(`no line-search candidate ${k}`);
+    const P = this.paramCount;
+    this.gpu.submit('policy/accept', (enc) => enc.copyBufferToBuffer(this.cand, k * P * 4, this.inputs.theta, 0, P * 4));
+  }
+
+  run(): void {
+    runOps(this.gpu, 'trpo-policy-step', this.ops);
+  }
+
+  destroy(): void {
+    for (const d of this.destroyers) d();
+    for (const b of this.owned) b.destroy();
+    this.kernels.destroy();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Named hyperparameter sets. `default` is the reference configuration (DEFAULT_CONFIG); each env
+ * has a preset found by measurement that solves it (see the README for the runs behind them).
+ */
+import type { EnvId } from '../envs/spaces.js';
+import { ConfigError, DEFAULT_CONFIG, type TRPOConfig } from './config.js';
+
+export interface Preset {
+  description: string;
+  /** The env this preset was tuned for, if any. */
+  env?: EnvId;
+  /** Timesteps the preset is meant to solve its env in. */
+  timesteps?: number;
+  config: Partial<TRPOConfig>;
+}
+
+export const PRESETS: Readonly<Record<string, Preset>> = {
+  default: {
+    description: 'the reference defaults (maxKl 0.01, damping 0.1, cgIters 10, 8 envs × 2048 steps, ...)',
+    config: {},
+  },
+  'CartPole-v1': {
+    description: 'CartPole-v1: small batches, many updates',
+    env: 'CartPole-v1',
+    timesteps: 100_000,
+    config: { nEnvs: 8, nSteps: 128, gamma: 0.99, gaeLambda: 0.98, damping: 0.01, vfEpochs: 20, vfBatchSize: 256, maxKl: 0.02 },
+  },
+  'Pendulum-v1': {
+    description: 'Pendulum-v1: γ 0.9 as in the reference tuning',
+    env: 'Pendulum-v1',
+    timesteps: 200_000,
+    config: { nEnvs: 8, nSteps: 256, gamma: 0.9, gaeLambda: 0.95, damping: 0.1, vfEpochs: 15, vfBatchSize: 256, maxKl: 0.02 },
+  },
+  'PointMass-v0': {
+    description: 'PointMass-v0: the 1-D point mass of the TRPO notebook',
+    env: 'PointMass-v0',
+    timesteps: 100_000,
+    config: { nEnvs: 8, nSteps: 256, gamma: 0.99, gaeLambda: 0.97, damping: 0.1, vfEpochs: 10, vfBatchSize: 256, maxKl: 0.02 },
+  },
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS);
+
+export function getPreset(name: string): Preset {
+  const p = PRESETS[name];
+  if (!p) throw new ConfigError('preset', name, `one of ${PRESET_NAMES.join(', ')}`);
+  return p;
+}
+
+/** The preset's full config (preset fields over the reference defaults). */
+export function presetConfig(name: string): TRPOConfig {
+  return { ...DEFAULT_CONFIG, ...getPreset(name).config } as TRPOConfig;
+}
