@@ -15,10 +15,22 @@ export const CONFIG_FLAGS: ReadonlyArray<[flag: string, field: keyof TRPOConfig]
 ).map((k) => [kebab(k), k]);
 
 export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>) {
+  // `--max-kl -1` should reach validation as the value -1, not read as an option named -1.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else {
+      args.push(a);
+    }
+  }
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ''));
+    throw new UsageError((e as Error).message.split('\n')[0]!);
   }
 }
 

@@ -165,6 +165,11 @@ export class Gpu {
     return this.device.createBuffer({ label, size: aligned, usage });
   }
 
+  /** A zero-filled storage buffer that can also be copied from and to. */
+  storage(label: string, size: number): GPUBuffer {
+    return this.buffer(label, size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  }
+
   /** A storage buffer holding `data` (f32/u32/i32), usable as copy source and destination. */
   upload(label: string, data: Float32Array | Uint32Array | Int32Array, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
     const buf = this.buffer(
