@@ -34,8 +34,8 @@ export const rngBits = (seed: number, stream: number, counter: number, counterHi
 
 /** Uniform in [0, 1) from 24 bits, as the WGSL does. */
 export const u01 = (bits: number): number => (bits >>> 8) / 16777216;
-/** Uniform in (0, 1). */
-export const u01Open = (bits: number): number => ((bits >>> 8) + 0.5) / 16777216;
+/** Uniform in (0, 1) from 23 bits, as the WGSL does. */
+export const u01Open = (bits: number): number => ((bits >>> 9) + 0.5) / 8388608;
 
 export function uniform2(seed: number, stream: number, counter: number, counterHi = 0): [number, number] {
   const [a, b] = rngBits(seed, stream, counter, counterHi);
