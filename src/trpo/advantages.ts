@@ -17,7 +17,6 @@ export const GaeParams = new StructLayout('GaeParams', [
 ] as const);
 
 const WG = 64;
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class AdvantageStage {
   readonly ops: Op[] = [];
@@ -37,9 +36,9 @@ export class AdvantageStage {
     cfg: TRPOConfig,
   ) {
     const N = cfg.nEnvs * cfg.nSteps;
-    this.values = gpu.buffer('adv/values', 2 * N * 4, STORAGE);
-    this.advantages = gpu.buffer('adv/advantages', N * 4, STORAGE);
-    this.returns = gpu.buffer('adv/returns', N * 4, STORAGE);
+    this.values = gpu.storage('adv/values', 2 * N * 4);
+    this.advantages = gpu.storage('adv/advantages', N * 4);
+    this.returns = gpu.storage('adv/returns', N * 4);
     this.params = gpu.uniform(
       'adv/params',
       GaeParams.pack({ nEnvs: cfg.nEnvs, nSteps: cfg.nSteps, gamma: cfg.gamma, lambda: cfg.gaeLambda }),

@@ -21,7 +21,6 @@ import type { TRPOConfig } from './config.js';
 import { PolicyKernels } from './policy-kernels.js';
 import { CAND_BASE, stat, type StatSlot } from './stats.js';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export interface PolicyStepInputs {
   /** θ: the flat policy parameters, network then log-std (continuous heads). */
@@ -61,7 +60,7 @@ export class PolicyStep {
     const K = (this.candidates = cfg.lineSearchSteps);
     const nFvp = Math.max(1, Math.round(N * cfg.fvpSubsample));
     const { theta, obs, actions, advantages: adv, stats } = inputs;
-    const buf = (label: string, floats: number) => this.own(gpu.buffer(`policy/${label}`, floats * 4, STORAGE));
+    const buf = (label: string, floats: number) => this.own(gpu.storage(`policy/${label}`, floats * 4));
     const vec = (buffer: GPUBuffer, length: number, offset = 0): VecRef => ({ buffer, offset, length });
     const slot = (name: StatSlot): ScalarRef => ({ buffer: stats, index: stat(name) });
 

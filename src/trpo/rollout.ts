@@ -22,7 +22,6 @@ export const RolloutParams = new StructLayout('RolloutParams', [
 ] as const);
 
 const WG = 64;
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export interface RolloutBuffers {
   /** [2][N][obsDim]: s_n, then s'_n (this step's next observation, before any reset). */
@@ -58,12 +57,12 @@ export class RolloutStage {
     // Every episode lasts at least one step, so at most N finish in one rollout.
     this.episodeCapacity = n;
     this.buffers = {
-      obs: gpu.buffer('rollout/obs', 2 * n * spec.obsDim * 4, STORAGE),
-      actions: gpu.buffer('rollout/actions', n * actStore * 4, STORAGE),
-      steps: gpu.buffer('rollout/steps', n * 16, STORAGE),
-      episodes: gpu.buffer('rollout/episodes', 16 + n * 8, STORAGE),
+      obs: gpu.storage('rollout/obs', 2 * n * spec.obsDim * 4),
+      actions: gpu.storage('rollout/actions', n * actStore * 4),
+      steps: gpu.storage('rollout/steps', n * 16),
+      episodes: gpu.storage('rollout/episodes', 16 + n * 8),
     };
-    this.envState = gpu.buffer('rollout/env-state', nEnvs * (spec.stateDim + spec.obsDim + 4) * 4, STORAGE);
+    this.envState = gpu.storage('rollout/env-state', nEnvs * (spec.stateDim + spec.obsDim + 4) * 4);
     this.params = gpu.buffer('rollout/params', RolloutParams.size, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.kernelSpec = {
       label: `rollout-${spec.id}`,

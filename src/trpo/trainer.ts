@@ -65,7 +65,6 @@ export interface TrainerState {
   adamStep: number;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const ROLLING_WINDOW = 100;
 
 function checkSeed(seed: unknown): number {
@@ -118,7 +117,7 @@ export class Trainer {
     theta0.fill(cfg.logStdInit, Pmlp);
     this.theta = gpu.upload('policy/theta', theta0);
     this.value = gpu.upload('value/phi', initMlp(this.valueLayout.sizes, 1, seed, INIT_STREAM.value));
-    this.stats = gpu.buffer('stats', statCount(cfg.lineSearchSteps) * 4, STORAGE);
+    this.stats = gpu.storage('stats', statCount(cfg.lineSearchSteps) * 4);
 
     const policyMlp = new MlpKernels(gpu, this.policyLayout);
     const valueMlp = new MlpKernels(gpu, this.valueLayout);

@@ -31,7 +31,6 @@ export const AdamParams = new StructLayout('AdamParams', [
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
 
 const WG = 64;
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class ValueFitStage {
   readonly ops: Op[] = [];
@@ -56,14 +55,14 @@ export class ValueFitStage {
     const B = cfg.vfBatchSize;
     const P = mlp.layout.paramCount;
     const own = (b: GPUBuffer) => (this.owned.push(b), b);
-    const buf = (label: string, floats: number) => own(gpu.buffer(`value/${label}`, floats * 4, STORAGE));
+    const buf = (label: string, floats: number) => own(gpu.storage(`value/${label}`, floats * 4));
     const push = (op: Op & { destroy?: () => void }) => {
       this.ops.push(op);
       if (op.destroy) this.destroyers.push(op.destroy);
     };
     this.moments = buf('adam-moments', 2 * P);
     this.counter = own(gpu.upload('value/counter', new Uint32Array(2)));
-    this.perm = own(gpu.buffer('value/perm', Math.max(1, cfg.vfEpochs) * N * 4, STORAGE));
+    this.perm = own(gpu.storage('value/perm', Math.max(1, cfg.vfEpochs) * N * 4));
     const mbObs = buf('mb-obs', B * obsDim);
     const mbRet = buf('mb-ret', B);
     const mbV = buf('mb-v', B);
