@@ -1,0 +1,94 @@
+// Flat f32 vector ops (fill, copy, scale, axpy, xpby) and a scalar divide for CG bookkeeping.
+// Prepend VecParams (src/kernels/vec.ts).
+//
+// Operands can share buffers (a CG workspace, a scalar block), so every buffer in use is bound
+// once, as a read_write "slot" s0..s2 covering all its operands: two bindings of one buffer
+// with a writable one among them would be a usage or aliasing error. y (the written operand) is
+// always in s0; X_SLOT and S_SLOT say where x and the scalar live. They are pipeline constants,
+// so ld() folds to a plain load when the pipeline is created.
+//
+// `params.one` is 1.0 from the uniform: (alpha * x) * one rounds the product before the add even
+// where a driver contracts mul+add into fma (fma(p, 1, y) = fl(p + y)), so results equal the
+// unfused f32 expression on every driver.
+
+override WG: u32 = 256u;
+override X_SLOT: u32 = 0u;
+override S_SLOT: u32 = 0u;
+// alpha = params.alpha · s[sBase] when true, else alpha = params.alpha.
+override ALPHA_SCALAR: bool = false;
+
+@group(0) @binding(0) var<uniform> params: VecParams;
+@group(0) @binding(1) var<storage, read_write> s0: array<f32>;
+@group(0) @binding(2) var<storage, read_write> s1: array<f32>;
+@group(0) @binding(3) var<storage, read_write> s2: array<f32>;
+
+fn ld(slot: u32, i: u32) -> f32 {
+  if (slot == 0u) { return s0[i]; }
+  if (slot == 1u) { return s1[i]; }
+  return s2[i];
+}
+
+fn alpha_value() -> f32 {
+  if (ALPHA_SCALAR) { return params.alpha * ld(S_SLOT, params.sBase); }
+  return params.alpha;
+}
+
+// Flat invocation index and grid stride (grid-stride loops: the dispatch may be capped).
+fn first(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+fn stride(nwg: vec3<u32>) -> u32 { return nwg.x * nwg.y * WG; }
+
+@compute @workgroup_size(WG)
+fn vec_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var i = first(gid, nwg); i < params.n; i += stride(nwg)) {
+    s0[params.yBase + i] = params.alpha;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn vec_copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var i = first(gid, nwg); i < params.n; i += stride(nwg)) {
+    s0[params.yBase + i] = ld(X_SLOT, params.xBase + i);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn vec_scale(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let a = alpha_value();
+  for (var i = first(gid, nwg); i < params.n; i += stride(nwg)) {
+    s0[params.yBase + i] = a * s0[params.yBase + i];
+  }
+}
+
+// y ← y + alpha·x
+@compute @workgroup_size(WG)
+fn vec_axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let a = alpha_value();
+  let one = params.one;
+  for (var i = first(gid, nwg); i < params.n; i += stride(nwg)) {
+    let j = params.yBase + i;
+    s0[j] = s0[j] + (a * ld(X_SLOT, params.xBase + i)) * one;
+  }
+}
+
+// y ← x + beta·y (CG direction update p ← r + β p)
+@compute @workgroup_size(WG)
+fn vec_xpby(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = alpha_value();
+  let one = params.one;
+  for (var i = first(gid, nwg); i < params.n; i += stride(nwg)) {
+    let j = params.yBase + i;
+    s0[j] = ld(X_SLOT, params.xBase + i) + (b * s0[j]) * one;
+  }
+}
+
+// out = num / den, or 0 when den is ±0 or the quotient is not finite. The finiteness test looks
+// at the exponent bits: WGSL lets compilers assume floats are finite, so x != x may fold away.
+@compute @workgroup_size(1)
+fn scalar_divide() {
+  let num = ld(X_SLOT, params.xBase);
+  let den = ld(S_SLOT, params.sBase);
+  var q = 0.0;
+  if (den != 0.0) { q = num / den; }
+  if ((bitcast<u32>(q) & 0x7f800000u) == 0x7f800000u) { q = 0.0; }
+  s0[params.yBase] = q;
+}
