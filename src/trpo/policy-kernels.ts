@@ -50,11 +50,14 @@ export class PolicyKernels {
   /** Bound to read-only bindings an entry point does not use. */
   private readonly unused: GPUBuffer;
 
+  readonly paramCount: number;
+
   constructor(
     private readonly gpu: Gpu,
     spec: EnvSpec,
     values: PolicyParamValues,
   ) {
+    this.paramCount = values.paramCount;
     this.code = wgsl(PolicyParams.wgsl(), headConsts(spec), statConsts(), headsWgsl, trpoPolicyWgsl);
     this.params = gpu.uniform('policy/params', PolicyParams.pack(values));
     this.unused = gpu.buffer('policy/unused', 16, GPUBufferUsage.STORAGE);

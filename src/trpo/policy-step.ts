@@ -18,6 +18,7 @@ import type { MlpKernels } from '../kernels/mlp.js';
 import { axpyOp, copyOp, divideOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../kernels/vec.js';
 import { dotOp, meanOp, sumOp } from '../kernels/reduce.js';
 import type { TRPOConfig } from './config.js';
+import { fisherVectorProductOps, fvpScratch, type FvpContext } from './fvp.js';
 import { PolicyKernels } from './policy-kernels.js';
 import { CAND_BASE, stat, type StatSlot } from './stats.js';
 
@@ -42,6 +43,8 @@ export class PolicyStep {
   private readonly kernels: PolicyKernels;
   private readonly destroyers: Array<() => void> = [];
   private readonly cand: GPUBuffer;
+  /** Internal vectors, exposed for tests and benchmarks: g = ∇L, x ≈ F⁻¹g. */
+  readonly vectors: { g: GPUBuffer; x: GPUBuffer };
 
   constructor(
     private readonly gpu: Gpu,
@@ -104,18 +107,13 @@ export class PolicyStep {
 
     // 3. Conjugate gradient on F x = g, every scalar kept on the GPU.
     //    The FVP may use a subsample: the first nFvp samples (whole leading time steps of every env).
-    const fvpObs = obs;
     const fvpDist = nFvp === N ? distOld : buf('fvp-dist', nFvp * A);
     const fvpActs = nFvp === N ? acts : buf('fvp-acts', mlp.actsLength(nFvp));
-    if (nFvp !== N) push(mlp.forwardOp({ params: theta, input: fvpObs, output: fvpDist, acts: fvpActs, batch: nFvp }));
-    const jv = buf('jv', nFvp * A);
-    const u = buf('mjv', nFvp * A);
-    const fvp = (v: GPUBuffer, out: GPUBuffer) => {
-      push(mlp.jvpOp({ params: theta, input: fvpObs, acts: fvpActs, tangent: v, outputTangent: jv, batch: nFvp }));
-      push(k.op('fisher_mul', nFvp, { theta, dist: fvpDist, aux: jv, out: u, stats }));
-      push(mlp.backwardOp({ params: theta, input: fvpObs, acts: fvpActs, gradOutput: u, gradParams: out, batch: nFvp }));
-      push(k.op('fvp_finish', P, { aux: v, out, stats }));
-    };
+    if (nFvp !== N) push(mlp.forwardOp({ params: theta, input: obs, output: fvpDist, acts: fvpActs, batch: nFvp }));
+    const fvpCtx: FvpContext = { gpu, mlp, kernels: k, theta, obs, dist: fvpDist, acts: fvpActs, batch: nFvp, headDim: A, stats };
+    const scratch = fvpScratch(fvpCtx);
+    this.owned.push(scratch.jv, scratch.mjv);
+    const fvp = (v: GPUBuffer, out: GPUBuffer) => fisherVectorProductOps(fvpCtx, scratch, v, out).forEach(push);
     const x = buf('x', P);
     const r = buf('r', P);
     const p = buf('p', P);
@@ -138,6 +136,7 @@ export class PolicyStep {
     }
 
     // 4. Step length from the quadratic model of the KL: ½ (βx)ᵀF(βx) = δ.
+    this.vectors = { g, x };
     const Fx = Ap;
     fvp(x, Fx);
     push(dotOp(gpu, vec(x, P), vec(Fx, P), slot('SHS')));

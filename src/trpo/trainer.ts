@@ -218,6 +218,15 @@ export class Trainer {
     };
   }
 
+  /**
+   * The GPU buffer holding θ (policy network, then log-std), for kernels that run the current
+   * policy elsewhere (the demo's live view). Read-only by convention; valid until destroy().
+   */
+  get policyBuffer(): GPUBuffer {
+    this.checkAlive();
+    return this.theta;
+  }
+
   private hostRandom(): number {
     const [a] = rngBits(this.seed, 0x5045524d /* 'PERM' */, this.permCounter++ >>> 0, (this.permCounter / 2 ** 32) >>> 0);
     return a / 4294967296;
