@@ -85,8 +85,8 @@ main(process.argv.slice(2)).then(
   () => process.exit(0),
   (e: unknown) => {
     const usage = e instanceof UsageError || e instanceof ConfigError || e instanceof CheckpointError;
-    const known = usage || e instanceof NoWebGpuError || (e instanceof Error && /must be one of/.test(e.message));
+    const known = usage || e instanceof NoWebGpuError;
     process.stderr.write(`webgpu-trpo: ${known ? (e as Error).message : String((e as Error)?.stack ?? e)}\n`);
-    process.exit(usage || (e instanceof Error && /must be one of/.test(e.message)) ? 2 : 1);
+    process.exit(usage ? 2 : 1);
   },
 );

@@ -39,7 +39,7 @@ describe('registry', () => {
   });
 
   it('rejects unknown ids, listing the known ones', () => {
-    expect(() => getEnvSpec('CartPole-v0' as EnvId)).toThrow(/one of CartPole-v1, Pendulum-v1, PointMass-v0; got "CartPole-v0"/);
+    expect(() => getEnvSpec('CartPole-v0' as EnvId)).toThrow(/invalid id: "CartPole-v0" \(allowed: one of CartPole-v1, Pendulum-v1, PointMass-v0\)/);
     expect(() => envWgsl('nope' as EnvId)).toThrow(/CartPole-v1, Pendulum-v1, PointMass-v0/);
   });
 });
@@ -287,7 +287,7 @@ describe.skipIf(!gpu)('bad input', () => {
 
   it('makeVecEnv rejects bad ids and options, naming the field and the value', () => {
     expect(() => makeVecEnv(g, 'MountainCar-v0' as EnvId, { numEnvs: 1, seed: 0 })).toThrow(
-      /id must be one of CartPole-v1, Pendulum-v1, PointMass-v0; got "MountainCar-v0"/,
+      /invalid makeVecEnv id: "MountainCar-v0" \(allowed: one of CartPole-v1, Pendulum-v1, PointMass-v0\)/,
     );
     for (const numEnvs of [0, -3, 1.5, Number.NaN, Infinity]) {
       expect(() => makeVecEnv(g, 'CartPole-v1', { numEnvs, seed: 0 })).toThrow(

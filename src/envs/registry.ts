@@ -2,6 +2,7 @@
 import { cartpoleSpec, cartpoleWgsl } from './cartpole.js';
 import { pendulumSpec, pendulumWgsl } from './pendulum.js';
 import { pointmassSpec, pointmassWgsl } from './pointmass.js';
+import { ConfigError } from '../errors.js';
 import type { EnvId, EnvSpec } from './spaces.js';
 
 export const ENV_IDS: readonly EnvId[] = ['CartPole-v1', 'Pendulum-v1', 'PointMass-v0'];
@@ -25,7 +26,7 @@ export function isEnvId(id: unknown): id is EnvId {
 /** Throws a clear error for an unknown id. */
 export function checkEnvId(id: unknown, field = 'id'): EnvId {
   if (!isEnvId(id)) {
-    throw new Error(`${field} must be one of ${ENV_IDS.join(', ')}; got ${JSON.stringify(id) ?? String(id)}`);
+    throw new ConfigError(field, id, `one of ${ENV_IDS.join(', ')}`);
   }
   return id;
 }

@@ -110,7 +110,7 @@ function spaceText(spec: EnvSpec): string {
 /** Makes `numEnvs` copies of env `id` on `gpu`. Synchronous; call `reset()` or `setState()` before `step()`. */
 export function makeVecEnv(gpu: Gpu, id: EnvId, options: VecEnvOptions): VecEnv {
   const where = 'makeVecEnv';
-  checkEnvId(id, `${where}: id`);
+  checkEnvId(id, `${where} id`);
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`${where}: options must be an object { numEnvs, seed, autoReset? }; got ${show(options)}`);
   }

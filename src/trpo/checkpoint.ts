@@ -33,7 +33,7 @@ function fromBase64(field: string, s: unknown, expected: number): Float32Array {
     throw new CheckpointError(`checkpoint field ${field}: not valid base64`);
   }
   if (bin.length !== expected * 4) {
-    throw new CheckpointError(`checkpoint field ${field}: ${bin.length / 4} floats, the config and env need ${expected}`);
+    throw new CheckpointError(`checkpoint field ${field}: ${bin.length} bytes, the config and env need ${expected} floats (${expected * 4} bytes)`);
   }
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);

@@ -63,23 +63,9 @@ export const DEFAULT_CONFIG: Readonly<TRPOConfig> = Object.freeze({
   logStdInit: 0,
 });
 
-/** Invalid configuration or input: names the field, the value and what is allowed. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`invalid ${field}: ${formatValue(value)} (allowed: ${allowed})`);
-  }
-}
+import { ConfigError } from '../errors.js';
 
-function formatValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  return String(v);
-}
+export { ConfigError };
 
 type Rule = { allowed: string; ok: (v: unknown) => boolean };
 const num = (allowed: string, ok: (v: number) => boolean): Rule => ({

@@ -1,0 +1,131 @@
+/** The trainer's API: validation before GPU work, determinism, checkpoints, evaluation. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/trpo/config.js';
+import { CheckpointError } from '../src/trpo/checkpoint.js';
+import type { IterationMetrics } from '../src/trpo/metrics.js';
+import { Trainer } from '../src/trpo/trainer.js';
+import { testGpu } from './gpu-context.js';
+
+const gpu = await testGpu();
+afterAll(() => gpu?.destroy());
+
+const SMALL = { nEnvs: 4, nSteps: 32, vfBatchSize: 32, vfEpochs: 2, lineSearchSteps: 4, policyHidden: [16], valueHidden: [16] };
+
+describe('Trainer.create validation (before any GPU work)', () => {
+  it.each([
+    [{ env: 'CartPole-v2' }, /invalid env: "CartPole-v2" \(allowed: one of CartPole-v1, Pendulum-v1, PointMass-v0\)/],
+    [{ env: 'CartPole-v1', seed: -1 }, /invalid seed: -1 \(allowed: an integer from 0 to 4294967295\)/],
+    [{ env: 'CartPole-v1', seed: 1.5 }, /invalid seed: 1.5/],
+    [{ env: 'CartPole-v1', preset: 'fast' }, /invalid preset: "fast" \(allowed: one of default, /],
+    [{ env: 'CartPole-v1', config: { maxKl: 0 } }, /invalid maxKl: 0 \(allowed: a finite number > 0/],
+    [{ env: 'CartPole-v1', config: { gamma: Number.NaN } }, /invalid gamma: NaN/],
+    [{ env: 'CartPole-v1', config: { nEnvs: 0 } }, /invalid nEnvs: 0/],
+    [{ env: 'CartPole-v1', config: { maxKL: 0.1 } }, /invalid config: "maxKL" \(allowed: one of maxKl, /],
+    [{ env: 'CartPole-v1', config: { nEnvs: 3, nSteps: 5, vfBatchSize: 4 } }, /invalid vfBatchSize: 4 \(allowed: a divisor of nEnvs·nSteps = 15\)/],
+    [{ env: 'CartPole-v1', config: { policyHidden: [64, 0] } }, /invalid policyHidden: \[64, 0\]/],
+  ])('rejects %j', async (opts, message) => {
+    // No gpu option: a valid call would create a device; an invalid one must throw first.
+    await expect(Trainer.create('trpo', opts as never)).rejects.toThrow(message);
+    await expect(Trainer.create('trpo', opts as never)).rejects.toBeInstanceOf(ConfigError);
+  });
+  it('rejects an unknown algorithm', async () => {
+    await expect(Trainer.create('ppo' as 'trpo', { env: 'CartPole-v1' })).rejects.toThrow(/invalid algorithm: "ppo" \(allowed: 'trpo'\)/);
+  });
+});
+
+/** Metrics without wall-clock fields, which legitimately differ between runs. */
+const strip = (ms: IterationMetrics[]) => ms.map(({ time: _t, stepsPerSecond: _s, ...rest }) => rest);
+
+describe.skipIf(!gpu)('Trainer', () => {
+  const g = gpu!;
+
+  it('is deterministic: same seed, same metrics and parameters on the same device', async () => {
+    const run = async (seed: number) => {
+      const t = await Trainer.create('trpo', { env: 'CartPole-v1', seed, gpu: g, config: SMALL });
+      const m = await t.train({ totalTimesteps: 3 * 128 });
+      const s = await t.state();
+      t.destroy();
+      return { m: strip(m), policy: s.policy };
+    };
+    const a = await run(5);
+    const b = await run(5);
+    const c = await run(6);
+    expect(b.m).toEqual(a.m);
+    expect(b.policy).toEqual(a.policy);
+    expect(c.policy).not.toEqual(a.policy);
+  });
+
+  it('reports sane metrics for a continuous policy', async () => {
+    const t = await Trainer.create('trpo', { env: 'Pendulum-v1', seed: 1, gpu: g, config: { ...SMALL, nSteps: 200, vfBatchSize: 100 } });
+    const [m] = await t.train({ totalTimesteps: 1 });
+    expect(m!.timesteps).toBe(800);
+    expect(m!.episodes).toBe(4); // every Pendulum episode is exactly 200 steps
+    expect(m!.episodeLengthMean).toBe(200);
+    expect(m!.policyStd).toBeCloseTo(1, 6); // log-std starts at 0
+    expect(m!.entropy).toBeCloseTo(0.5 * Math.log(2 * Math.PI * Math.E), 5);
+    expect(m!.kl).toBeLessThanOrEqual(0.01 * (1 + 1e-6));
+    expect(Number.isFinite(m!.valueLoss)).toBe(true);
+    t.destroy();
+  });
+
+  it('saves and loads a checkpoint that continues training identically', async () => {
+    const a = await Trainer.create('trpo', { env: 'PointMass-v0', seed: 9, gpu: g, config: SMALL });
+    await a.train({ totalTimesteps: 2 * 128 });
+    const bytes = await a.save();
+    const b = await Trainer.load(bytes, { gpu: g });
+    expect(b.timesteps).toBe(a.timesteps);
+    expect(b.iteration).toBe(a.iteration);
+    const sa = await a.state();
+    const sb = await b.state();
+    expect(sb.policy).toEqual(sa.policy);
+    expect(sb.value).toEqual(sa.value);
+    expect(sb.adamMoments).toEqual(sa.adamMoments);
+    expect(sb.adamStep).toBe(sa.adamStep);
+    // The loaded trainer keeps training (its envs start fresh episodes, so runs differ from here).
+    const more = await b.train({ totalTimesteps: 3 * 128 });
+    expect(more).toHaveLength(1);
+    expect(b.timesteps).toBe(3 * 128);
+    a.destroy();
+    b.destroy();
+  });
+
+  it('rejects malformed checkpoints with a clear error', async () => {
+    const t = await Trainer.create('trpo', { env: 'CartPole-v1', seed: 1, gpu: g, config: SMALL });
+    const good = JSON.parse(new TextDecoder().decode(await t.save())) as Record<string, unknown>;
+    t.destroy();
+    const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+    const nanPolicy = (() => {
+      const bytes = Uint8Array.from(atob(good.policy as string), (c) => c.charCodeAt(0));
+      new Float32Array(bytes.buffer)[3] = Number.NaN;
+      return btoa(String.fromCharCode(...bytes));
+    })();
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [new TextEncoder().encode('not json'), /not a webgpu-trpo checkpoint/],
+      [enc({ ...good, format: 'x' }), /format must be/],
+      [enc({ ...good, version: 99 }), /field version: 99/],
+      [enc({ ...good, env: 'Foo-v0' }), /invalid checkpoint field env: "Foo-v0"/],
+      [enc({ ...good, config: { ...(good.config as object), gamma: 2 } }), /config: invalid gamma: 2/],
+      [enc({ ...good, policy: (good.policy as string).slice(0, 40) }), /field policy: 30 bytes, the config and env need \d+ floats/],
+      [enc({ ...good, policy: nanPolicy }), /field policy: element 3 is NaN/],
+      [enc({ ...good, iteration: -2 }), /field iteration: -2 is not a non-negative integer/],
+    ];
+    for (const [bytes, msg] of cases) {
+      await expect(Trainer.load(bytes, { gpu: g })).rejects.toThrow(msg);
+      await expect(Trainer.load(bytes, { gpu: g })).rejects.toBeInstanceOf(CheckpointError);
+    }
+    await expect(Trainer.load('/nonexistent/checkpoint.json')).rejects.toThrow(/cannot be read \(ENOENT\)/);
+  });
+
+  it('evaluates deterministically and validates its options', async () => {
+    const t = await Trainer.create('trpo', { env: 'CartPole-v1', seed: 2, gpu: g, config: SMALL });
+    const a = await t.evaluate({ episodes: 5 });
+    const b = await t.evaluate({ episodes: 5 });
+    expect(b).toEqual(a);
+    expect(a.returns).toHaveLength(5);
+    for (const [r, l] of a.returns.map((r, i) => [r, a.lengths[i]!])) expect(r).toBe(l); // reward 1 per step
+    await expect(t.evaluate({ episodes: 0 })).rejects.toThrow(/invalid episodes: 0/);
+    await expect(t.train({ totalTimesteps: -5 })).rejects.toThrow(/invalid totalTimesteps: -5/);
+    t.destroy();
+    await expect(t.iterate()).rejects.toThrow(/destroyed/);
+  });
+});
