@@ -6,10 +6,11 @@
  * Differences from Gymnasium: stepping a terminated env again without a reset returns reward 1
  * (Gymnasium returns 0 and warns); the state is f32, not f64.
  */
-import cartpoleWgsl from '../shaders/cartpole.wgsl?raw';
+import cartpoleSource from '../shaders/cartpole.wgsl?raw';
 import { box, type EnvSpec } from './spaces.js';
 
-export { cartpoleWgsl };
+/** WGSL source text, to include in other kernels. */
+export const cartpoleWgsl: string = cartpoleSource;
 
 /** Gymnasium's constants (SI units). */
 export const CARTPOLE_PARAMS = {

@@ -5,10 +5,11 @@
  * Euler); theta is never wrapped in the state. No termination: episodes end by truncation at 200.
  * Reset: theta ~ U(-pi, pi), theta_dot ~ U(-1, 1).
  */
-import pendulumWgsl from '../shaders/pendulum.wgsl?raw';
+import pendulumSource from '../shaders/pendulum.wgsl?raw';
 import { box, type EnvSpec } from './spaces.js';
 
-export { pendulumWgsl };
+/** WGSL source text, to include in other kernels. */
+export const pendulumWgsl: string = pendulumSource;
 
 /** Gymnasium's constants (SI units). */
 export const PENDULUM_PARAMS = {

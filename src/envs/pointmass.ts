@@ -11,10 +11,11 @@
  * bonus use the same post-step state. Truncation at 150 steps.
  * Reset: x ~ U(-2, 2), v ~ U(-0.5, 0.5).
  */
-import pointmassWgsl from '../shaders/pointmass.wgsl?raw';
+import pointmassSource from '../shaders/pointmass.wgsl?raw';
 import { box, type EnvSpec } from './spaces.js';
 
-export { pointmassWgsl };
+/** WGSL source text, to include in other kernels. */
+export const pointmassWgsl: string = pointmassSource;
 
 export const POINTMASS_PARAMS = {
   dt: 0.05,

@@ -5,11 +5,12 @@
  */
 import { Kernel, StructLayout, grid1d, wgsl, type Gpu } from '../gpu/index.js';
 import { rngWgsl } from '../kernels/rng.js';
-import vecEnvWgsl from '../shaders/vec_env.wgsl?raw';
+import vecEnvSource from '../shaders/vec_env.wgsl?raw';
 import { checkEnvId, envWgsl, getEnvSpec } from './registry.js';
 import type { EnvId, EnvSpec } from './spaces.js';
 
-export { vecEnvWgsl };
+/** WGSL source text, to include in other kernels. */
+export const vecEnvWgsl: string = vecEnvSource;
 
 /** Uniforms of vec_env.wgsl. */
 export const VecEnvParams = new StructLayout('VecEnvParams', [

@@ -9,11 +9,12 @@
  * buffer at an element offset (in training it sits at the end of the flat policy parameters).
  */
 import { Kernel, StructLayout, grid1d, wgsl, type BindingKind, type Gpu, type Op, runOps } from '../gpu/index.js';
-import headsWgsl from '../shaders/heads.wgsl?raw';
+import headsSource from '../shaders/heads.wgsl?raw';
 import headsBatchWgsl from '../shaders/heads_batch.wgsl?raw';
 import { rngWgsl } from './rng.js';
 
-export { headsWgsl };
+/** WGSL source text, to include in other kernels. */
+export const headsWgsl: string = headsSource;
 
 /** Largest number of classes / action dimensions the heads handle (`HEAD_MAX` in WGSL). */
 export const HEAD_MAX = 16;

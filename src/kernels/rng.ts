@@ -3,10 +3,11 @@
  * uniforms or normals. The WGSL source is exported so other kernels can include it.
  */
 import { Kernel, StructLayout, grid1d, wgsl, type Gpu } from '../gpu/index.js';
-import rngWgsl from '../shaders/rng.wgsl?raw';
+import rngSource from '../shaders/rng.wgsl?raw';
 import rngFillWgsl from '../shaders/rng_fill.wgsl?raw';
 
-export { rngWgsl };
+/** WGSL source text, to include in other kernels. */
+export const rngWgsl: string = rngSource;
 
 const rotl = (x: number, r: number): number => ((x << r) | (x >>> (32 - r))) >>> 0;
 
