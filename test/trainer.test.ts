@@ -55,6 +55,23 @@ describe.skipIf(!gpu)('Trainer', () => {
     expect(c.policy).not.toEqual(a.policy);
   });
 
+  it('uses O(1) submits and readbacks per iteration, whatever nSteps and cgIters', async () => {
+    const counts = async (config: object) => {
+      const t = await Trainer.create('trpo', { env: 'CartPole-v1', seed: 1, gpu: g, config: { ...SMALL, ...config } });
+      await t.iterate(); // warm-up
+      const before = { ...g.counters };
+      await t.iterate();
+      await t.iterate();
+      t.destroy();
+      return { submits: (g.counters.submits - before.submits) / 2, readbacks: (g.counters.readbacks - before.readbacks) / 2 };
+    };
+    const small = await counts({ nSteps: 16, cgIters: 2 });
+    const large = await counts({ nSteps: 256, cgIters: 25 });
+    expect(large).toEqual(small);
+    expect(small.readbacks).toBe(1);
+    expect(small.submits).toBeLessThanOrEqual(2); // the iteration, and the accepted step's copy
+  });
+
   it('reports sane metrics for a continuous policy', async () => {
     const t = await Trainer.create('trpo', { env: 'Pendulum-v1', seed: 1, gpu: g, config: { ...SMALL, nSteps: 200, vfBatchSize: 100 } });
     const [m] = await t.train({ totalTimesteps: 1 });

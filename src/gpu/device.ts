@@ -66,6 +66,8 @@ async function nodeGpu(flags: string[]): Promise<GPU> {
 
 export class Gpu {
   readonly staging: StagingPool;
+  /** Command-buffer submits and readback round trips so far (for benchmarks and tests). */
+  readonly counters = { submits: 0, readbacks: 0 };
   private readonly errors: Error[] = [];
   private readonly cache = new Map<string, unknown>();
   private destroyed = false;
@@ -193,6 +195,7 @@ export class Gpu {
     const encoder = this.device.createCommandEncoder({ label });
     record(encoder);
     this.device.queue.submit([encoder.finish()]);
+    this.counters.submits += 1;
   }
 
   /** Waits for all submitted work, then throws the first GPU error if any. */
@@ -205,7 +208,19 @@ export class Gpu {
    * Reads several buffer ranges back in one submit and one map (one round trip).
    * Throws if any GPU error happened before the data arrived.
    */
-  async readRanges(ranges: ReadonlyArray<{ buffer: GPUBuffer; offset?: number; size?: number }>): Promise<ArrayBuffer[]> {
+  readRanges(ranges: ReadonlyArray<{ buffer: GPUBuffer; offset?: number; size?: number }>): Promise<ArrayBuffer[]> {
+    return this.submitAndRead('readback', () => {}, ranges);
+  }
+
+  /**
+   * Records `record`'s commands and the copies of `ranges` into a staging buffer in ONE command
+   * buffer, submits it, and maps the results: a whole step plus its readback in one submit.
+   */
+  async submitAndRead(
+    label: string,
+    record: (encoder: GPUCommandEncoder) => void,
+    ranges: ReadonlyArray<{ buffer: GPUBuffer; offset?: number; size?: number }>,
+  ): Promise<ArrayBuffer[]> {
     this.throwIfFailed();
     const sized = ranges.map((r) => {
       const offset = r.offset ?? 0;
@@ -216,13 +231,15 @@ export class Gpu {
     const total = sized.reduce((s, r) => s + r.size, 0);
     const staging = this.staging.acquire(total);
     try {
-      this.submit('readback', (enc) => {
+      this.submit(label, (enc) => {
+        record(enc);
         let dst = 0;
         for (const r of sized) {
           if (r.size > 0) enc.copyBufferToBuffer(r.buffer, r.offset, staging, dst, r.size);
           dst += r.size;
         }
       });
+      this.counters.readbacks += 1;
       await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, total));
       this.throwIfFailed();
       const all = staging.getMappedRange(0, Math.max(4, total)).slice(0);

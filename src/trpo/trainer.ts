@@ -236,7 +236,7 @@ export class Trainer {
     if (this.destroyed) throw new Error('this Trainer was destroyed');
   }
 
-  /** One TRPO iteration: one submit, one readback. */
+  /** One TRPO iteration: one submit with its readback (plus a copy when a step is accepted). */
   async iterate(): Promise<IterationMetrics> {
     this.checkAlive();
     const cfg = this.config;
@@ -249,7 +249,12 @@ export class Trainer {
     ];
     this.valueFit.prepare(() => this.hostRandom());
     const timing = this.timing;
-    this.gpu.submit(`iteration-${this.iteration}`, (enc) => {
+    const ranges = [
+      { buffer: this.stats },
+      { buffer: this.rollout.buffers.episodes },
+      ...(timing ? [{ buffer: timing.resolve }] : []),
+    ];
+    const [statsBytes, episodeBytes, tsBytes] = await this.gpu.submitAndRead(`iteration-${this.iteration}`, (enc) => {
       phases.forEach(([label, ops], i) => {
         const pass = enc.beginComputePass({
           label,
@@ -261,13 +266,7 @@ export class Trainer {
         pass.end();
       });
       if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * phases.length, timing.resolve, 0);
-    });
-    const ranges = [
-      { buffer: this.stats },
-      { buffer: this.rollout.buffers.episodes },
-      ...(timing ? [{ buffer: timing.resolve }] : []),
-    ];
-    const [statsBytes, episodeBytes, tsBytes] = await this.gpu.readRanges(ranges);
+    }, ranges);
     const t1 = performance.now();
 
     const stats = new Float32Array(statsBytes!);
