@@ -164,7 +164,7 @@ export class PolicyPreview {
     });
   }
 
-  /** Steps every env `nSteps` times with the current policy: one dispatch, one readback. */
+  /** Steps every env `nSteps` times with the current policy: one dispatch and its readback, one submit. */
   async record(nSteps: number): Promise<PreviewFrames> {
     this.checkAlive();
     if (!Number.isInteger(nSteps) || nSteps < 1 || nSteps > this.maxSteps) {
@@ -173,12 +173,16 @@ export class PolicyPreview {
     const stride = this.spec.stateDim + 4;
     this.writeParams(nSteps, 0);
     this.stepBase += nSteps;
-    this.gpu.submit('preview', (enc) => {
-      const pass = enc.beginComputePass({ label: 'preview' });
-      this.kernels.preview.dispatch(pass, this.previewGroup, Math.ceil(this.nEnvs / WG));
-      pass.end();
-    });
-    const data = await this.gpu.readF32(this.frames, 0, nSteps * this.nEnvs * stride);
+    const [bytes] = await this.gpu.submitAndRead(
+      'preview',
+      (enc) => {
+        const pass = enc.beginComputePass({ label: 'preview' });
+        this.kernels.preview.dispatch(pass, this.previewGroup, Math.ceil(this.nEnvs / WG));
+        pass.end();
+      },
+      [{ buffer: this.frames, size: nSteps * this.nEnvs * stride * 4 }],
+    );
+    const data = new Float32Array(bytes!);
     return { nEnvs: this.nEnvs, nSteps, stride, stateDim: this.spec.stateDim, data };
   }
 
@@ -196,12 +200,16 @@ export class PolicyPreview {
     const headDim = this.spec.actionSpace.type === 'Discrete' ? this.spec.actionSpace.n : this.spec.actionDim;
     this.gpu.device.queue.writeBuffer(this.probeIn, 0, obs.buffer, obs.byteOffset, obs.byteLength);
     this.writeParams(0, count);
-    this.gpu.submit('preview-probe', (enc) => {
-      const pass = enc.beginComputePass({ label: 'preview-probe' });
-      this.kernels.probe.dispatch(pass, this.probeGroup, Math.ceil(count / WG));
-      pass.end();
-    });
-    return this.gpu.readF32(this.probeOut, 0, count * headDim);
+    const [bytes] = await this.gpu.submitAndRead(
+      'preview-probe',
+      (enc) => {
+        const pass = enc.beginComputePass({ label: 'preview-probe' });
+        this.kernels.probe.dispatch(pass, this.probeGroup, Math.ceil(count / WG));
+        pass.end();
+      },
+      [{ buffer: this.probeOut, size: count * headDim * 4 }],
+    );
+    return new Float32Array(bytes!);
   }
 
   destroy(): void {
