@@ -1,0 +1,253 @@
+/**
+ * Whole-loop training throughput (env steps per second, rollout and every update included), the
+ * time per phase, and the submits and readbacks per iteration.
+ */
+import type { EnvId } from '../src/envs/spaces.js';
+import type { Gpu, Op } from '../src/gpu/index.js';
+import type { TRPOConfig } from '../src/trpo/config.js';
+import type { IterationMetrics } from '../src/trpo/metrics.js';
+import { Trainer } from '../src/trpo/trainer.js';
+import { PassTimer, type TimedPass } from './pass-timer.js';
+import { median, minMax, round } from './util.js';
+
+export interface LoopCase {
+  env: EnvId;
+  nEnvs: number;
+  nSteps: number;
+}
+
+export const PHASES = ['rollout', 'gae', 'gradient', 'fvpCg', 'lineSearch', 'valueFit', 'logging', 'other'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface LoopResult extends LoopCase {
+  batch: number;
+  config: TRPOConfig;
+  warmupIterations: number;
+  iterations: number;
+  /** Median over the measured iterations of batch / (host wall time of the iteration). */
+  stepsPerSecond: number;
+  stepsPerSecondMinMax: [number, number];
+  iterationMs: number[];
+  /** Wall ms of Trainer.create and of the first iteration (pipeline creation included). */
+  createMs: number;
+  firstIterationMs: number;
+  /**
+   * Median ms per phase. rollout, gae, valueFit: GPU time of the trainer's own passes
+   * (timestamps); gradient, fvpCg, lineSearch: the trainer's policy pass (timed as one pass)
+   * split in the proportions measured by re-running the policy step's ops as three passes after
+   * the measured iterations; logging: host time after the readback (line-search decision,
+   * metrics); other: wall time not covered by the GPU passes (submit, readback transfer, idle).
+   * Without timestamp queries every GPU phase is the host time of its ops re-run in a submit of
+   * their own.
+   */
+  phasesMs: Record<Phase, number | null>;
+  /** GPU ms of each stage when re-run on its own (see phasesMs), null if the stages were not found. */
+  rerunMs: Partial<Record<Phase, number>> | null;
+  /** Median GPU ms of the trainer's policy pass, and the wall ms of an iteration. */
+  policyMs: number | null;
+  wallMs: number;
+  phaseSource: 'gpu-timestamps' | 'host-rerun';
+  /** Largest count seen over the measured iterations. */
+  submitsPerIteration: number;
+  readbacksPerIteration: number;
+}
+
+/** The trainer's stages, reached for profiling only (they are private to the trainer). */
+interface TrainerInternals {
+  rollout?: { rolloutOp(iteration: number): Op };
+  advantages?: { ops: readonly Op[] };
+  policyStep?: { ops: readonly Op[] };
+  valueFit?: { ops: readonly Op[] };
+}
+
+/**
+ * The policy step's ops split at the first CG op (x ← 0) and at the first line-search op (the
+ * candidates θ_k); null if the op list no longer looks like that.
+ */
+export function splitPolicyOps(ops: readonly Op[]): { gradient: Op[]; fvpCg: Op[]; lineSearch: Op[] } | null {
+  const cg = ops.findIndex((o) => o.label === 'vec-fill');
+  const ls = ops.findIndex((o) => o.label === 'make_candidates');
+  if (cg <= 0 || ls <= cg) return null;
+  return { gradient: ops.slice(0, cg), fvpCg: ops.slice(cg, ls), lineSearch: ops.slice(ls) };
+}
+
+const pass = (label: string, ops: readonly Op[]): TimedPass => ({
+  label,
+  encode: (p) => {
+    for (const op of ops) op.encode(p);
+  },
+});
+
+/**
+ * Re-runs the stages of the trainer's last iteration, each as its own pass, and returns GPU ms
+ * per stage (median of `repeats`). Changes the trainer's state (env states, value weights):
+ * run it after the measured iterations.
+ */
+async function profileStages(
+  gpu: Gpu,
+  trainer: Trainer,
+  timer: PassTimer,
+  repeats: number,
+): Promise<Partial<Record<Phase, number>> | null> {
+  const t = trainer as unknown as TrainerInternals;
+  const split = t.policyStep ? splitPolicyOps(t.policyStep.ops) : null;
+  if (!split || !t.rollout || !t.advantages || !t.valueFit) return null;
+  const stages: Array<[Phase, TimedPass]> = [
+    ['rollout', pass('rollout', [t.rollout.rolloutOp(Math.max(0, trainer.iteration - 1))])],
+    ['gae', pass('gae', t.advantages.ops)],
+    ['gradient', pass('gradient', split.gradient)],
+    ['fvpCg', pass('fvp-cg', split.fvpCg)],
+    ['lineSearch', pass('line-search', split.lineSearch)],
+    ['valueFit', pass('value-fit', t.valueFit.ops)],
+  ];
+  const samples = new Map<Phase, number[]>();
+  for (let r = 0; r < repeats; r++) {
+    if (timer.hasTimestamps) {
+      const { gpuMs } = await timer.run('bench/profile', stages.map(([, p]) => p));
+      stages.forEach(([name], i) => samples.set(name, [...(samples.get(name) ?? []), gpuMs![i]!]));
+    } else {
+      for (const [name, p] of stages) {
+        const { wallMs } = await timer.run(`bench/profile-${name}`, [p]);
+        samples.set(name, [...(samples.get(name) ?? []), wallMs]);
+      }
+    }
+  }
+  return Object.fromEntries([...samples].map(([k, v]) => [k, median(v)]));
+}
+
+export interface LoopOptions {
+  warmup: number;
+  iterations: number;
+  /** Config fields over the preset (nEnvs and nSteps come from the case). */
+  config: Partial<TRPOConfig>;
+  preset?: string;
+  seed?: number;
+  /** Re-runs of the stages for the phase split. Default 3. */
+  profileRepeats?: number;
+}
+
+export async function measureLoop(gpu: Gpu, c: LoopCase, opts: LoopOptions): Promise<LoopResult> {
+  const t0 = performance.now();
+  const trainer = await Trainer.create('trpo', {
+    env: c.env,
+    seed: opts.seed ?? 0,
+    gpu,
+    preset: opts.preset ?? 'default',
+    config: { ...opts.config, nEnvs: c.nEnvs, nSteps: c.nSteps },
+  });
+  const timer = new PassTimer(gpu);
+  try {
+    const createMs = performance.now() - t0;
+    const batch = c.nEnvs * c.nSteps;
+    let firstIterationMs = 0;
+    for (let i = 0; i < opts.warmup; i++) {
+      const s = performance.now();
+      await trainer.iterate();
+      if (i === 0) firstIterationMs = performance.now() - s;
+    }
+    const ms: number[] = [];
+    const metrics: IterationMetrics[] = [];
+    let submits = 0;
+    let readbacks = 0;
+    for (let i = 0; i < opts.iterations; i++) {
+      const before = { ...gpu.counters };
+      const s = performance.now();
+      metrics.push(await trainer.iterate());
+      ms.push(performance.now() - s);
+      submits = Math.max(submits, gpu.counters.submits - before.submits);
+      readbacks = Math.max(readbacks, gpu.counters.readbacks - before.readbacks);
+    }
+    await gpu.flush();
+
+    const med = (f: (m: IterationMetrics) => number | null): number | null => {
+      const xs = metrics.map(f).filter((x): x is number => x !== null);
+      return xs.length === metrics.length && xs.length > 0 ? median(xs) : null;
+    };
+    const wallMs = median(ms);
+    const rerun = await profileStages(gpu, trainer, timer, opts.profileRepeats ?? 3);
+    const fromTimestamps = med((m) => m.time.rollout) !== null;
+    const phasesMs: Record<Phase, number | null> = {
+      rollout: fromTimestamps ? med((m) => m.time.rollout) : (rerun?.rollout ?? null),
+      gae: fromTimestamps ? med((m) => m.time.advantages) : (rerun?.gae ?? null),
+      gradient: rerun?.gradient ?? null,
+      fvpCg: rerun?.fvpCg ?? null,
+      lineSearch: rerun?.lineSearch ?? null,
+      valueFit: fromTimestamps ? med((m) => m.time.valueFit) : (rerun?.valueFit ?? null),
+      logging: med((m) => m.time.host),
+      other: null,
+    };
+    const policyMs = fromTimestamps ? med((m) => m.time.policy) : null;
+    const parts = rerun ? (rerun.gradient ?? 0) + (rerun.fvpCg ?? 0) + (rerun.lineSearch ?? 0) : 0;
+    if (policyMs !== null && rerun && parts > 0) {
+      // The re-run ran at another moment (other load): keep its proportions, not its total.
+      phasesMs.gradient = (policyMs * rerun.gradient!) / parts;
+      phasesMs.fvpCg = (policyMs * rerun.fvpCg!) / parts;
+      phasesMs.lineSearch = (policyMs * rerun.lineSearch!) / parts;
+    }
+    if (fromTimestamps) {
+      const gpuSum = med((m) => (m.time.rollout ?? 0) + (m.time.advantages ?? 0) + (m.time.policy ?? 0) + (m.time.valueFit ?? 0));
+      phasesMs.other = Math.max(0, wallMs - (gpuSum ?? 0) - (phasesMs.logging ?? 0));
+    }
+    const sps = ms.map((x) => batch / (x / 1000));
+    return {
+      ...c,
+      batch,
+      config: trainer.config,
+      warmupIterations: opts.warmup,
+      iterations: opts.iterations,
+      stepsPerSecond: median(sps),
+      stepsPerSecondMinMax: minMax(sps),
+      iterationMs: ms.map((x) => round(x)!),
+      createMs,
+      firstIterationMs,
+      phasesMs: Object.fromEntries(Object.entries(phasesMs).map(([k, v]) => [k, round(v)])) as Record<Phase, number | null>,
+      rerunMs: rerun ? Object.fromEntries(Object.entries(rerun).map(([k, v]) => [k, round(v)])) : null,
+      policyMs: round(policyMs),
+      wallMs,
+      phaseSource: fromTimestamps ? 'gpu-timestamps' : 'host-rerun',
+      submitsPerIteration: submits,
+      readbacksPerIteration: readbacks,
+    };
+  } finally {
+    timer.destroy();
+    trainer.destroy();
+  }
+}
+
+export interface CountCase {
+  nSteps: number;
+  cgIters: number;
+  submitsPerIteration: number;
+  readbacksPerIteration: number;
+}
+
+/**
+ * Submits and readbacks per iteration while nSteps and cgIters vary (small CartPole batches):
+ * they must not grow with either.
+ */
+export async function countScaling(gpu: Gpu, cases: ReadonlyArray<{ nSteps: number; cgIters: number }>): Promise<CountCase[]> {
+  const out: CountCase[] = [];
+  for (const c of cases) {
+    const trainer = await Trainer.create('trpo', {
+      env: 'CartPole-v1',
+      seed: 0,
+      gpu,
+      config: { nEnvs: 8, nSteps: c.nSteps, cgIters: c.cgIters, vfBatchSize: 8 * Math.min(c.nSteps, 16) },
+    });
+    try {
+      await trainer.iterate();
+      let submits = 0;
+      let readbacks = 0;
+      for (let i = 0; i < 3; i++) {
+        const before = { ...gpu.counters };
+        await trainer.iterate();
+        submits = Math.max(submits, gpu.counters.submits - before.submits);
+        readbacks = Math.max(readbacks, gpu.counters.readbacks - before.readbacks);
+      }
+      out.push({ ...c, submitsPerIteration: submits, readbacksPerIteration: readbacks });
+    } finally {
+      trainer.destroy();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * Time to solve: wall-clock seconds of training until the deterministic evaluation return of
+ * CartPole-v1 reaches 500 (the episode cap), evaluating every `evalEvery` iterations. Only the
+ * iterations count as training time; the evaluations are timed separately.
+ */
+import type { EnvId } from '../src/envs/spaces.js';
+import type { Gpu } from '../src/gpu/index.js';
+import { Trainer } from '../src/trpo/trainer.js';
+
+export interface SolveOptions {
+  env: EnvId;
+  preset: string;
+  seed: number;
+  maxTimesteps: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  threshold: number;
+}
+
+export interface SolveResult {
+  seed: number;
+  solved: boolean;
+  /** Seconds of training (iterations only) until the evaluation that reached the threshold. */
+  trainSeconds: number | null;
+  iterations: number;
+  timesteps: number;
+  evalSeconds: number;
+  evals: number;
+  lastEvalReturn: number | null;
+  /** Seconds of Trainer.create (kernels come from the device's cache after the warm-up). */
+  createSeconds: number;
+}
+
+/**
+ * One throwaway iteration and evaluation with the same config, so that pipeline creation is not
+ * counted in any seed's time (it is reported once, as the warm-up).
+ */
+export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number> {
+  const t0 = performance.now();
+  const t = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset });
+  try {
+    await t.iterate();
+    await t.evaluate({ episodes: opts.evalEpisodes, deterministic: true });
+  } finally {
+    t.destroy();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+export async function timeToSolve(gpu: Gpu, opts: SolveOptions): Promise<SolveResult> {
+  const c0 = performance.now();
+  const trainer = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset });
+  const createSeconds = (performance.now() - c0) / 1000;
+  let trainMs = 0;
+  let evalMs = 0;
+  let evals = 0;
+  let lastEvalReturn: number | null = null;
+  try {
+    while (trainer.timesteps < opts.maxTimesteps) {
+      const t0 = performance.now();
+      await trainer.iterate();
+      trainMs += performance.now() - t0;
+      if (trainer.iteration % opts.evalEvery !== 0) continue;
+      const e0 = performance.now();
+      const r = await trainer.evaluate({ episodes: opts.evalEpisodes, deterministic: true });
+      evalMs += performance.now() - e0;
+      evals += 1;
+      lastEvalReturn = r.meanReturn;
+      if (r.meanReturn >= opts.threshold) {
+        return {
+          seed: opts.seed,
+          solved: true,
+          trainSeconds: trainMs / 1000,
+          iterations: trainer.iteration,
+          timesteps: trainer.timesteps,
+          evalSeconds: evalMs / 1000,
+          evals,
+          lastEvalReturn,
+          createSeconds,
+        };
+      }
+    }
+    return {
+      seed: opts.seed,
+      solved: false,
+      trainSeconds: null,
+      iterations: trainer.iteration,
+      timesteps: trainer.timesteps,
+      evalSeconds: evalMs / 1000,
+      evals,
+      lastEvalReturn,
+      createSeconds,
+    };
+  } finally {
+    trainer.destroy();
+  }
+}
