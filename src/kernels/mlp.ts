@@ -1,0 +1,658 @@
+/**
+ * Batched MLP kernels over a flat f32 parameter buffer: forward (several parameter vectors in one
+ * dispatch), reverse mode (parameter gradient summed over the batch, optional input gradient) and
+ * forward mode (Jacobian-vector product). Hidden layers use tanh, the output layer is identity.
+ *
+ * Parameter layout, layer after layer: W_l row-major [outDim][inDim] at wOffset, then b_l [outDim]
+ * at bOffset = wOffset + outDim·inDim.
+ *
+ * Every op is a few dispatches in one compute pass: forward one per layer; backward one per layer
+ * for the deltas (plus one for dL/dinput), one per layer for the parameter gradient by chunks of
+ * the batch, and one summing the chunks; JVP one per layer. Uniforms and scratch buffers are made
+ * when the op is built, so encoding it allocates nothing.
+ *
+ * `acts` is private to this module; for the record it holds, per set, the outputs of the hidden
+ * layers one after the other, each feature-major: h_l[j][n] at set·actsLength + batch·(sum of the
+ * widths of the hidden layers before l) + j·batch + n.
+ *
+ * Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see mlp_common.wgsl.
+ */
+import { Kernel, StructLayout, grid1d, wgsl, type Gpu, type Op } from '../gpu/index.js';
+import backwardWgsl from '../shaders/mlp_backward.wgsl?raw';
+import commonWgsl from '../shaders/mlp_common.wgsl?raw';
+import forwardWgsl from '../shaders/mlp_forward.wgsl?raw';
+import jvpWgsl from '../shaders/mlp_jvp.wgsl?raw';
+
+export interface MlpLayer {
+  readonly inDim: number;
+  readonly outDim: number;
+  /** Element offset of W [outDim][inDim] (row-major) in the parameter vector. */
+  readonly wOffset: number;
+  /** Element offset of b [outDim]; equals wOffset + outDim·inDim. */
+  readonly bOffset: number;
+}
+
+export interface MlpLayout {
+  /** [in, hidden..., out] */
+  readonly sizes: readonly number[];
+  readonly paramCount: number;
+  readonly layers: readonly MlpLayer[];
+}
+
+/** Largest layer width accepted; wider layers would still work but are far outside this project. */
+export const MLP_MAX_WIDTH = 4096;
+
+export function mlpLayout(sizes: readonly number[]): MlpLayout {
+  if (!Array.isArray(sizes)) throw new Error(`mlp sizes: expected an array [in, hidden..., out], got ${String(sizes)}`);
+  if (sizes.length < 2) {
+    throw new Error(`mlp sizes: need at least [in, out] (2 entries), got ${sizes.length} entries: [${sizes.join(', ')}]`);
+  }
+  sizes.forEach((v, k) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MLP_MAX_WIDTH) {
+      throw new Error(`mlp sizes[${k}]: got ${String(v)}, allowed: an integer in [1, ${MLP_MAX_WIDTH}]`);
+    }
+  });
+  const layers: MlpLayer[] = [];
+  let offset = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const inDim = sizes[l]!;
+    const outDim = sizes[l + 1]!;
+    const wOffset = offset;
+    const bOffset = wOffset + outDim * inDim;
+    layers.push({ inDim, outDim, wOffset, bOffset });
+    offset = bOffset + outDim;
+  }
+  return { sizes: [...sizes], paramCount: offset, layers };
+}
+
+/**
+ * Uniforms of every MLP dispatch (one buffer per dispatch, written when the op is built); a kernel
+ * reads only the fields it needs and the rest are 0. Offsets and strides are in f32 elements.
+ */
+export const MlpParams = new StructLayout('MlpParams', [
+  ['batch', 'u32'],
+  // The layer's matrix is [outDim][inDim] (for the backward deltas: the transposed view).
+  ['inDim', 'u32'],
+  ['outDim', 'u32'],
+  // Workgroups covering one set's samples, and in total (spare workgroups of a 2-D grid exit).
+  ['groupsPerSet', 'u32'],
+  ['groups', 'u32'],
+  // The layer's W and b (in theta; in the parameter layout for mlp_backward_params).
+  ['wBase', 'u32'],
+  ['bBase', 'u32'],
+  ['paramStride', 'u32'],
+  // The layer's Ẇ and ḃ in the tangent (JVP).
+  ['w2Base', 'u32'],
+  ['b2Base', 'u32'],
+  // Layer input in a feature-major scratch buffer, and its stride between sets.
+  ['xBase', 'u32'],
+  ['xSetStride', 'u32'],
+  // Activations read from acts: the layer input (JVP, gradients) and the layer output (tanh').
+  ['hBase', 'u32'],
+  ['h2Base', 'u32'],
+  // Layer output in a feature-major scratch buffer (or 0 for a sample-major user buffer).
+  ['yBase', 'u32'],
+  ['ySetStride', 'u32'],
+  // Parameter gradients: samples per chunk, chunks, tiles of the layer's [W | b].
+  ['chunkLen', 'u32'],
+  ['chunks', 'u32'],
+  ['paramCount', 'u32'],
+  ['outBase', 'u32'],
+  ['colBlocks', 'u32'],
+  ['rowBlocks', 'u32'],
+] as const);
+
+type MlpParamName = (typeof MlpParams.fields)[number][0];
+type MlpParamValues = Partial<Record<MlpParamName, number>>;
+
+/** An Op that owns GPU memory (uniforms, scratch); destroy() frees it. */
+export interface MlpOp extends Op {
+  destroy(): void;
+}
+
+export interface MlpForwardArgs {
+  params: GPUBuffer;
+  /** Element offset of set 0's parameter vector. Default 0. */
+  paramOffset?: number;
+  /** [batch][in], sample-major. */
+  input: GPUBuffer;
+  /** [sets][batch][out], sample-major. */
+  output: GPUBuffer;
+  /** Receives the activations that backwardOp and jvpOp need: actsLength(batch) floats per set. */
+  acts?: GPUBuffer;
+  batch: number;
+  /** Parameter vectors evaluated over the same input, in one dispatch per layer. Default 1. */
+  sets?: number;
+  /** Elements between consecutive sets' parameter vectors (≥ paramCount). Default paramCount. */
+  paramStride?: number;
+}
+
+export interface MlpBackwardArgs {
+  params: GPUBuffer;
+  paramOffset?: number;
+  /** [batch][in], the input the forward pass ran on. */
+  input: GPUBuffer;
+  /** Activations written by forwardOp (set 0) for this input and these parameters. */
+  acts: GPUBuffer;
+  /** [batch][out]: dL/doutput. */
+  gradOutput: GPUBuffer;
+  /** Receives Σ over the batch of dL/dθ (overwritten), paramCount floats at gradParamsOffset. */
+  gradParams: GPUBuffer;
+  gradParamsOffset?: number;
+  /** Receives dL/dinput, [batch][in]. */
+  gradInput?: GPUBuffer;
+  batch: number;
+}
+
+export interface MlpJvpArgs {
+  params: GPUBuffer;
+  paramOffset?: number;
+  input: GPUBuffer;
+  /** Activations written by forwardOp (set 0) for this input and these parameters. */
+  acts: GPUBuffer;
+  /** A vector in the parameter layout, paramCount floats at tangentOffset. */
+  tangent: GPUBuffer;
+  tangentOffset?: number;
+  /** Receives J_n · tangent for every sample n, [batch][out]. */
+  outputTangent: GPUBuffer;
+  batch: number;
+}
+
+export interface MlpKernelsOptions {
+  /** Invocations per workgroup of the per-sample kernels. Default 64. */
+  workgroupSize?: number;
+  /**
+   * Samples per invocation in the dense-layer kernels, 1, 2, 4 or 8 (each weight load then feeds
+   * that many products). Default 8; smaller batches use less so that at least 4 workgroups run.
+   */
+  samplesPerInvocation?: number;
+  /** Outputs per pass of a dense-layer kernel, in vec4 accumulators per sample, 1..4. Default 2. */
+  accumulators?: number;
+  /** Rows of [W | b] per invocation in the parameter-gradient kernel, 1..16. Default 16. */
+  gradRows?: number;
+  /** Columns of [W | b] per invocation in the parameter-gradient kernel, 1..8. Default 4. */
+  gradCols?: number;
+  /** Samples per chunk of the parameter-gradient reduction. Default max(256, batch / 64). */
+  gradChunk?: number;
+}
+
+const F32 = 4;
+const MAX_S = 8;
+const MAX_ACC = 16;
+const MIN_GROUPS = 4;
+const MAX_ROWS = 16;
+const MAX_TILE = 64;
+const MAX_COLS = 8;
+
+function checkInt(field: string, v: unknown, min: number, max = 0xffffffff): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new Error(`mlp: ${field} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v;
+}
+
+function checkBuffer(op: string, field: string, buf: GPUBuffer | undefined, elements: number): GPUBuffer {
+  if (!buf || typeof buf !== 'object' || typeof buf.size !== 'number') {
+    throw new Error(`mlp ${op}: ${field} must be a GPUBuffer, got ${String(buf)}`);
+  }
+  if (buf.size < elements * F32) {
+    throw new Error(
+      `mlp ${op}: ${field} '${buf.label}' has ${buf.size} bytes, needs at least ${elements * F32} (${elements} f32)`,
+    );
+  }
+  return buf;
+}
+
+/** WebGPU forbids a buffer that is written in a dispatch from being bound there a second time. */
+function checkDistinct(op: string, written: Record<string, GPUBuffer | undefined>, read: Record<string, GPUBuffer | undefined>): void {
+  const w = Object.entries(written).filter((e): e is [string, GPUBuffer] => !!e[1]);
+  const all = [...w, ...Object.entries(read).filter((e): e is [string, GPUBuffer] => !!e[1])];
+  for (const [name, buf] of w) {
+    for (const [other, b] of all) {
+      if (other !== name && b === buf) throw new Error(`mlp ${op}: ${name} and ${other} must be different buffers`);
+    }
+  }
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+interface Step {
+  kernel: Kernel<string>;
+  group: GPUBindGroup;
+  grid: readonly [number, number];
+}
+
+export class MlpKernels {
+  readonly wg: number;
+  readonly samples: number;
+  readonly accumulators: number;
+  readonly gradRows: number;
+  readonly gradCols: number;
+  private readonly gradChunkOption: number | undefined;
+  private readonly owned = new Set<GPUBuffer>();
+  /** Bound where a kernel's binding is unused; one per access mode, as a buffer may not be both. */
+  private readonly dummyRead: GPUBuffer;
+  private readonly dummyWrite: GPUBuffer;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly layout: MlpLayout,
+    options: MlpKernelsOptions = {},
+  ) {
+    const maxWg = gpu.limits.maxComputeInvocationsPerWorkgroup;
+    this.wg = checkInt('workgroupSize', options.workgroupSize ?? 64, 1, Math.min(maxWg, gpu.limits.maxComputeWorkgroupSizeX));
+    this.samples = checkInt('samplesPerInvocation', options.samplesPerInvocation ?? 8, 1, MAX_S);
+    if (![1, 2, 4, 8].includes(this.samples)) {
+      throw new Error(`mlp: samplesPerInvocation must be 1, 2, 4 or 8, got ${this.samples}`);
+    }
+    this.accumulators = checkInt('accumulators', options.accumulators ?? 2, 1, 4);
+    this.gradRows = checkInt('gradRows', options.gradRows ?? 16, 1, MAX_ROWS);
+    this.gradCols = checkInt('gradCols', options.gradCols ?? 4, 1, MAX_COLS);
+    this.gradChunkOption = options.gradChunk === undefined ? undefined : checkInt('gradChunk', options.gradChunk, 1);
+    this.dummyRead = this.track(gpu.buffer('mlp/unused-read', 16, GPUBufferUsage.STORAGE));
+    this.dummyWrite = this.track(gpu.buffer('mlp/unused-write', 16, GPUBufferUsage.STORAGE));
+  }
+
+  /** Floats of `acts` per set: every hidden layer's activations, feature-major. */
+  actsLength(batch: number): number {
+    return batch * sum(this.layout.sizes.slice(1, -1));
+  }
+
+  /** Element offset, inside one set's acts, of the output of layer l (l < L-1). */
+  private actsOffset(l: number, batch: number): number {
+    return batch * sum(this.layout.sizes.slice(1, l + 1));
+  }
+
+  private track(buf: GPUBuffer): GPUBuffer {
+    this.owned.add(buf);
+    return buf;
+  }
+
+  private release(bufs: GPUBuffer[]): void {
+    for (const b of bufs) {
+      if (this.owned.delete(b)) b.destroy();
+    }
+  }
+
+  private uniform(label: string, values: MlpParamValues, into: GPUBuffer[]): GPUBuffer {
+    const full = Object.fromEntries(MlpParams.fields.map(([k]) => [k, values[k] ?? 0])) as Record<MlpParamName, number>;
+    const buf = this.track(this.gpu.uniform(label, MlpParams.pack(full)));
+    into.push(buf);
+    return buf;
+  }
+
+  private scratch(label: string, elements: number, into: GPUBuffer[]): GPUBuffer {
+    const buf = this.track(this.gpu.buffer(label, elements * F32, GPUBufferUsage.STORAGE));
+    into.push(buf);
+    return buf;
+  }
+
+  private grid(groups: number): [number, number] {
+    return grid1d(groups, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+  }
+
+  /**
+   * Register blocking of a dense layer with `outDim` outputs over `batch` samples: S samples per
+   * invocation, lowered for small batches so that at least MIN_GROUPS workgroups share the cores.
+   */
+  private blocking(outDim: number, batch: number): { S: number; NACC: number } {
+    let S = this.samples;
+    while (S > 1 && Math.ceil(batch / (this.wg * S)) < MIN_GROUPS) S /= 2;
+    const NACC = Math.min(this.accumulators, Math.ceil(outDim / 4), Math.floor(MAX_ACC / S));
+    return { S, NACC };
+  }
+
+  private denseKernel(
+    name: 'forward' | 'backward-delta' | 'jvp',
+    outDim: number,
+    batch: number,
+    flags: Record<string, boolean>,
+  ): Kernel<string> {
+    const { S, NACC } = this.blocking(outDim, batch);
+    const constants: Record<string, number> = { WG: this.wg, S, NACC };
+    for (const [k, v] of Object.entries(flags)) constants[k] = v ? 1 : 0;
+    const header = wgsl(MlpParams.wgsl(), commonWgsl);
+    if (name === 'forward') {
+      return Kernel.get(this.gpu, {
+        label: 'mlp-forward',
+        entryPoint: 'mlp_forward',
+        bindings: [
+          ['p', 'uniform'],
+          ['theta', 'read-only-storage'],
+          ['input', 'read-only-storage'],
+          ['acts', 'storage'],
+          ['output', 'storage'],
+        ],
+        code: wgsl(header, forwardWgsl),
+        constants,
+      });
+    }
+    if (name === 'jvp') {
+      return Kernel.get(this.gpu, {
+        label: 'mlp-jvp',
+        entryPoint: 'mlp_jvp',
+        bindings: [
+          ['p', 'uniform'],
+          ['theta', 'read-only-storage'],
+          ['tangent', 'read-only-storage'],
+          ['input', 'read-only-storage'],
+          ['acts', 'read-only-storage'],
+          ['dacts', 'storage'],
+          ['outputTangent', 'storage'],
+        ],
+        code: wgsl(header, jvpWgsl),
+        constants,
+      });
+    }
+    return this.backwardKernel('mlp_backward_delta', constants);
+  }
+
+  private backwardKernel(entryPoint: string, constants: Record<string, number>): Kernel<string> {
+    return Kernel.get(this.gpu, {
+      label: `mlp-${entryPoint.slice(4).replace(/_/g, '-')}`,
+      entryPoint,
+      bindings: [
+        ['p', 'uniform'],
+        ['theta', 'read-only-storage'],
+        ['input', 'read-only-storage'],
+        ['gradOutput', 'read-only-storage'],
+        ['acts', 'read-only-storage'],
+        ['deltas', 'storage'],
+        ['result', 'storage'],
+      ],
+      code: wgsl(MlpParams.wgsl(), commonWgsl, backwardWgsl),
+      constants,
+    });
+  }
+
+  /** Workgroups of a dense-layer dispatch over `sets` × batch samples. */
+  private denseGroups(batch: number, outDim: number, sets = 1): { groupsPerSet: number; groups: number; grid: [number, number] } {
+    const { S } = this.blocking(outDim, batch);
+    const groupsPerSet = Math.ceil(batch / (this.wg * S));
+    const groups = groupsPerSet * sets;
+    return { groupsPerSet, groups, grid: this.grid(groups) };
+  }
+
+  private op(label: string, steps: Step[], owned: GPUBuffer[]): MlpOp {
+    return {
+      label,
+      encode: (pass) => {
+        for (const s of steps) s.kernel.dispatch(pass, s.group, s.grid[0], s.grid[1]);
+      },
+      destroy: () => this.release(owned),
+    };
+  }
+
+  forwardOp(args: MlpForwardArgs): MlpOp {
+    const { layout } = this;
+    const batch = checkInt('batch', args.batch, 1);
+    const sets = checkInt('sets', args.sets ?? 1, 1);
+    const paramOffset = checkInt('paramOffset', args.paramOffset ?? 0, 0);
+    const paramStride = checkInt('paramStride', args.paramStride ?? layout.paramCount, layout.paramCount);
+    const L = layout.layers.length;
+    const actsLen = this.actsLength(batch);
+    checkBuffer('forward', 'params', args.params, paramOffset + (sets - 1) * paramStride + layout.paramCount);
+    checkBuffer('forward', 'input', args.input, batch * layout.sizes[0]!);
+    checkBuffer('forward', 'output', args.output, sets * batch * layout.sizes[L]!);
+    if (args.acts) checkBuffer('forward', 'acts', args.acts, sets * actsLen);
+    checkDistinct('forward', { output: args.output, acts: args.acts }, { params: args.params, input: args.input });
+
+    const owned: GPUBuffer[] = [];
+    const acts = args.acts ?? (L > 1 ? this.scratch('mlp-forward/acts', sets * actsLen, owned) : this.dummyWrite);
+    const steps = layout.layers.map((layer, l): Step => {
+      const first = l === 0;
+      const last = l === L - 1;
+      const kernel = this.denseKernel('forward', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
+      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim, sets);
+      const p = this.uniform(
+        `mlp-forward/layer${l}/params`,
+        {
+          batch,
+          inDim: layer.inDim,
+          outDim: layer.outDim,
+          groupsPerSet,
+          groups,
+          wBase: paramOffset + layer.wOffset,
+          bBase: paramOffset + layer.bOffset,
+          paramStride,
+          xBase: first ? 0 : this.actsOffset(l - 1, batch),
+          xSetStride: actsLen,
+          yBase: last ? 0 : this.actsOffset(l, batch),
+          ySetStride: last ? batch * layer.outDim : actsLen,
+        },
+        owned,
+      );
+      const group = kernel.bind(
+        {
+          p,
+          theta: args.params,
+          input: first ? args.input : this.dummyRead,
+          acts,
+          output: last ? args.output : this.dummyWrite,
+        },
+        `mlp-forward/layer${l}`,
+      );
+      return { kernel, group, grid };
+    });
+    return this.op('mlp-forward', steps, owned);
+  }
+
+  /**
+   * Tile of [W | b] per invocation of the parameter-gradient kernel: `cols` columns spaced
+   * `colWidth` apart (the workgroup width, a multiple of 8 so no SIMD vector straddles two
+   * workgroups' columns) and `rows` rows, rows·cols ≤ 64 accumulators.
+   */
+  private gradTile(layer: MlpLayer): { rows: number; cols: number; colWidth: number } {
+    const n = layer.inDim + 1;
+    const colWidth = Math.min(Math.ceil(Math.ceil(n / this.gradCols) / 8) * 8, 64);
+    const cols = Math.min(this.gradCols, Math.ceil(n / colWidth));
+    const rows = Math.min(this.gradRows, layer.outDim, Math.floor(MAX_TILE / cols));
+    return { rows, cols, colWidth };
+  }
+
+  /** Samples per chunk of the parameter-gradient reduction. */
+  gradChunk(batch: number): number {
+    return this.gradChunkOption ?? Math.max(256, Math.ceil(batch / 64));
+  }
+
+  backwardOp(args: MlpBackwardArgs): MlpOp {
+    const { layout } = this;
+    const batch = checkInt('batch', args.batch, 1);
+    const paramOffset = checkInt('paramOffset', args.paramOffset ?? 0, 0);
+    const gradParamsOffset = checkInt('gradParamsOffset', args.gradParamsOffset ?? 0, 0);
+    const L = layout.layers.length;
+    const inDim = layout.sizes[0]!;
+    const outDim = layout.sizes[L]!;
+    const P = layout.paramCount;
+    checkBuffer('backward', 'params', args.params, paramOffset + P);
+    checkBuffer('backward', 'input', args.input, batch * inDim);
+    checkBuffer('backward', 'acts', args.acts, this.actsLength(batch));
+    checkBuffer('backward', 'gradOutput', args.gradOutput, batch * outDim);
+    checkBuffer('backward', 'gradParams', args.gradParams, gradParamsOffset + P);
+    if (args.gradInput) checkBuffer('backward', 'gradInput', args.gradInput, batch * inDim);
+    checkDistinct(
+      'backward',
+      { gradParams: args.gradParams, gradInput: args.gradInput },
+      { params: args.params, input: args.input, acts: args.acts, gradOutput: args.gradOutput },
+    );
+
+    const owned: GPUBuffer[] = [];
+    const deltas = L > 1 ? this.scratch('mlp-backward/deltas', this.actsLength(batch), owned) : this.dummyWrite;
+    const chunkLen = this.gradChunk(batch);
+    const chunks = Math.ceil(batch / chunkLen);
+    const partial = this.scratch('mlp-backward/partial-sums', chunks * P, owned);
+    const steps: Step[] = [];
+    const bindings = (over: Partial<Record<'input' | 'gradOutput' | 'acts' | 'deltas' | 'result', GPUBuffer>>) => ({
+      theta: args.params,
+      input: this.dummyRead,
+      gradOutput: this.dummyRead,
+      acts: this.dummyRead,
+      deltas: this.dummyWrite,
+      result: this.dummyWrite,
+      ...over,
+    });
+
+    // Deltas, top down: g_{l-1} from g_l (layer l's matrix transposed), then dL/dinput.
+    for (let l = L - 1; l >= 0; l--) {
+      const inputGrad = l === 0;
+      if (inputGrad && !args.gradInput) break;
+      const layer = layout.layers[l]!;
+      const fromUser = l === L - 1;
+      const kernel = this.denseKernel('backward-delta', layer.inDim, batch, { G_FROM_USER: fromUser, INPUT_GRAD: inputGrad });
+      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.inDim);
+      const p = this.uniform(
+        `mlp-backward/delta${l}/params`,
+        {
+          batch,
+          inDim: layer.outDim,
+          outDim: layer.inDim,
+          groupsPerSet,
+          groups,
+          wBase: paramOffset + layer.wOffset,
+          xBase: fromUser ? 0 : this.actsOffset(l, batch),
+          hBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
+          yBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
+        },
+        owned,
+      );
+      const group = kernel.bind(
+        {
+          p,
+          ...bindings({
+            gradOutput: fromUser ? args.gradOutput : this.dummyRead,
+            acts: inputGrad ? this.dummyRead : args.acts,
+            deltas,
+            result: inputGrad ? args.gradInput! : this.dummyWrite,
+          }),
+        },
+        `mlp-backward/delta${l}`,
+      );
+      steps.push({ kernel, group, grid });
+    }
+
+    // Parameter gradients per chunk of the batch, then the sum over chunks.
+    layout.layers.forEach((layer, l) => {
+      const { rows, cols, colWidth } = this.gradTile(layer);
+      const colBlocks = Math.ceil((layer.inDim + 1) / (colWidth * cols));
+      const rowBlocks = Math.ceil(layer.outDim / rows);
+      const groups = colBlocks * rowBlocks * chunks;
+      const fromUser = l === L - 1;
+      const kernel = this.backwardKernel('mlp_backward_params', {
+        WG: colWidth,
+        ROWS: rows,
+        COLS: cols,
+        G_FROM_USER: fromUser ? 1 : 0,
+        X_FROM_USER: l === 0 ? 1 : 0,
+      });
+      const p = this.uniform(
+        `mlp-backward/params${l}/params`,
+        {
+          batch,
+          inDim: layer.inDim,
+          outDim: layer.outDim,
+          groups,
+          wBase: layer.wOffset,
+          bBase: layer.bOffset,
+          xBase: fromUser ? 0 : this.actsOffset(l, batch),
+          hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
+          chunkLen,
+          chunks,
+          paramCount: P,
+          colBlocks,
+          rowBlocks,
+        },
+        owned,
+      );
+      const group = kernel.bind(
+        {
+          p,
+          ...bindings({
+            input: l === 0 ? args.input : this.dummyRead,
+            gradOutput: fromUser ? args.gradOutput : this.dummyRead,
+            acts: l === 0 ? this.dummyRead : args.acts,
+            deltas: fromUser ? this.dummyWrite : deltas,
+            result: partial,
+          }),
+        },
+        `mlp-backward/params${l}`,
+      );
+      steps.push({ kernel, group, grid: this.grid(groups) });
+    });
+
+    const sumKernel = this.backwardKernel('mlp_sum_chunks', { WG: this.wg });
+    const sumParams = this.uniform('mlp-backward/sum/params', { chunks, paramCount: P, outBase: gradParamsOffset }, owned);
+    const [sx, sy] = grid1d(P, this.wg, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    steps.push({
+      kernel: sumKernel,
+      group: sumKernel.bind({ p: sumParams, ...bindings({ deltas: partial, result: args.gradParams }) }, 'mlp-backward/sum'),
+      grid: [sx, sy],
+    });
+    return this.op('mlp-backward', steps, owned);
+  }
+
+  jvpOp(args: MlpJvpArgs): MlpOp {
+    const { layout } = this;
+    const batch = checkInt('batch', args.batch, 1);
+    const paramOffset = checkInt('paramOffset', args.paramOffset ?? 0, 0);
+    const tangentOffset = checkInt('tangentOffset', args.tangentOffset ?? 0, 0);
+    const L = layout.layers.length;
+    const P = layout.paramCount;
+    checkBuffer('jvp', 'params', args.params, paramOffset + P);
+    checkBuffer('jvp', 'input', args.input, batch * layout.sizes[0]!);
+    checkBuffer('jvp', 'acts', args.acts, this.actsLength(batch));
+    checkBuffer('jvp', 'tangent', args.tangent, tangentOffset + P);
+    checkBuffer('jvp', 'outputTangent', args.outputTangent, batch * layout.sizes[L]!);
+    checkDistinct(
+      'jvp',
+      { outputTangent: args.outputTangent },
+      { params: args.params, input: args.input, acts: args.acts, tangent: args.tangent },
+    );
+
+    const owned: GPUBuffer[] = [];
+    const dacts = L > 1 ? this.scratch('mlp-jvp/tangent-acts', this.actsLength(batch), owned) : this.dummyWrite;
+    const steps = layout.layers.map((layer, l): Step => {
+      const first = l === 0;
+      const last = l === L - 1;
+      const kernel = this.denseKernel('jvp', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
+      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim);
+      const p = this.uniform(
+        `mlp-jvp/layer${l}/params`,
+        {
+          batch,
+          inDim: layer.inDim,
+          outDim: layer.outDim,
+          groupsPerSet,
+          groups,
+          wBase: paramOffset + layer.wOffset,
+          w2Base: tangentOffset + layer.wOffset,
+          b2Base: tangentOffset + layer.bOffset,
+          xBase: first ? 0 : this.actsOffset(l - 1, batch),
+          hBase: first ? 0 : this.actsOffset(l - 1, batch),
+          h2Base: last ? 0 : this.actsOffset(l, batch),
+          yBase: last ? 0 : this.actsOffset(l, batch),
+        },
+        owned,
+      );
+      const group = kernel.bind(
+        {
+          p,
+          theta: args.params,
+          tangent: args.tangent,
+          input: first ? args.input : this.dummyRead,
+          acts: L > 1 ? args.acts : this.dummyRead,
+          dacts,
+          outputTangent: last ? args.outputTangent : this.dummyWrite,
+        },
+        `mlp-jvp/layer${l}`,
+      );
+      return { kernel, group, grid };
+    });
+    return this.op('mlp-jvp', steps, owned);
+  }
+
+  /** Frees every buffer this object made (uniforms and scratch of all ops built from it). */
+  destroy(): void {
+    for (const b of this.owned) b.destroy();
+    this.owned.clear();
+  }
+}
