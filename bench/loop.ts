@@ -32,11 +32,10 @@ export interface LoopResult extends LoopCase {
   createMs: number;
   firstIterationMs: number;
   /**
-   * Median ms per phase. rollout, gae, valueFit: GPU time of the trainer's own passes
-   * (timestamps); gradient, fvpCg, lineSearch: the trainer's policy pass (timed as one pass)
-   * split in the proportions measured by re-running the policy step's ops as three passes after
-   * the measured iterations; logging: host time after the readback (line-search decision,
-   * metrics); other: wall time not covered by the GPU passes (submit, readback transfer, idle).
+   * Median ms per phase. rollout, gae, gradient, fvpCg, lineSearch, valueFit: GPU time of the
+   * trainer's own passes (timestamps); logging: host time after the readback (line-search
+   * decision, metrics); other: wall time not covered by the GPU passes (submit, readback
+   * transfer, idle).
    * Without timestamp queries every GPU phase is the host time of its ops re-run in a submit of
    * their own.
    */
@@ -56,19 +55,8 @@ export interface LoopResult extends LoopCase {
 interface TrainerInternals {
   rollout?: { rolloutOp(iteration: number): Op };
   advantages?: { ops: readonly Op[] };
-  policyStep?: { ops: readonly Op[] };
+  policyStep?: { phases: { gradient: readonly Op[]; conjugateGradient: readonly Op[]; lineSearch: readonly Op[] } };
   valueFit?: { ops: readonly Op[] };
-}
-
-/**
- * The policy step's ops split at the first CG op (x ← 0) and at the first line-search op (the
- * candidates θ_k); null if the op list no longer looks like that.
- */
-export function splitPolicyOps(ops: readonly Op[]): { gradient: Op[]; fvpCg: Op[]; lineSearch: Op[] } | null {
-  const cg = ops.findIndex((o) => o.label === 'vec-fill');
-  const ls = ops.findIndex((o) => o.label === 'make_candidates');
-  if (cg <= 0 || ls <= cg) return null;
-  return { gradient: ops.slice(0, cg), fvpCg: ops.slice(cg, ls), lineSearch: ops.slice(ls) };
 }
 
 const pass = (label: string, ops: readonly Op[]): TimedPass => ({
@@ -90,13 +78,13 @@ async function profileStages(
   repeats: number,
 ): Promise<Partial<Record<Phase, number>> | null> {
   const t = trainer as unknown as TrainerInternals;
-  const split = t.policyStep ? splitPolicyOps(t.policyStep.ops) : null;
+  const split = t.policyStep?.phases;
   if (!split || !t.rollout || !t.advantages || !t.valueFit) return null;
   const stages: Array<[Phase, TimedPass]> = [
     ['rollout', pass('rollout', [t.rollout.rolloutOp(Math.max(0, trainer.iteration - 1))])],
     ['gae', pass('gae', t.advantages.ops)],
     ['gradient', pass('gradient', split.gradient)],
-    ['fvpCg', pass('fvp-cg', split.fvpCg)],
+    ['fvpCg', pass('fvp-cg', split.conjugateGradient)],
     ['lineSearch', pass('line-search', split.lineSearch)],
     ['valueFit', pass('value-fit', t.valueFit.ops)],
   ];
@@ -169,21 +157,14 @@ export async function measureLoop(gpu: Gpu, c: LoopCase, opts: LoopOptions): Pro
     const phasesMs: Record<Phase, number | null> = {
       rollout: fromTimestamps ? med((m) => m.time.rollout) : (rerun?.rollout ?? null),
       gae: fromTimestamps ? med((m) => m.time.advantages) : (rerun?.gae ?? null),
-      gradient: rerun?.gradient ?? null,
-      fvpCg: rerun?.fvpCg ?? null,
-      lineSearch: rerun?.lineSearch ?? null,
+      gradient: fromTimestamps ? med((m) => m.time.gradient) : (rerun?.gradient ?? null),
+      fvpCg: fromTimestamps ? med((m) => m.time.conjugateGradient) : (rerun?.fvpCg ?? null),
+      lineSearch: fromTimestamps ? med((m) => m.time.lineSearch) : (rerun?.lineSearch ?? null),
       valueFit: fromTimestamps ? med((m) => m.time.valueFit) : (rerun?.valueFit ?? null),
       logging: med((m) => m.time.host),
       other: null,
     };
     const policyMs = fromTimestamps ? med((m) => m.time.policy) : null;
-    const parts = rerun ? (rerun.gradient ?? 0) + (rerun.fvpCg ?? 0) + (rerun.lineSearch ?? 0) : 0;
-    if (policyMs !== null && rerun && parts > 0) {
-      // The re-run ran at another moment (other load): keep its proportions, not its total.
-      phasesMs.gradient = (policyMs * rerun.gradient!) / parts;
-      phasesMs.fvpCg = (policyMs * rerun.fvpCg!) / parts;
-      phasesMs.lineSearch = (policyMs * rerun.lineSearch!) / parts;
-    }
     if (fromTimestamps) {
       const gpuSum = med((m) => (m.time.rollout ?? 0) + (m.time.advantages ?? 0) + (m.time.policy ?? 0) + (m.time.valueFit ?? 0));
       phasesMs.other = Math.max(0, wallMs - (gpuSum ?? 0) - (phasesMs.logging ?? 0));

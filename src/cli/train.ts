@@ -14,7 +14,7 @@ const CSV_COLUMNS: Array<keyof IterationMetrics> = [
   'rollingReturnMean', 'kl', 'surrogateBefore', 'surrogateAfter', 'expectedImprovement', 'stepFraction', 'backtracks',
   'accepted', 'entropy', 'policyStd', 'valueLoss', 'explainedVariance', 'cgResidual', 'stepsPerSecond',
 ];
-const TIME_COLUMNS = ['rollout', 'advantages', 'policy', 'valueFit', 'gpuWall', 'host'] as const;
+const TIME_COLUMNS = ['rollout', 'advantages', 'gradient', 'conjugateGradient', 'lineSearch', 'policy', 'valueFit', 'gpuWall', 'host'] as const;
 
 export function metricsCsvHeader(): string {
   return [...CSV_COLUMNS, ...TIME_COLUMNS.map((t) => `time_${t}_ms`)].join(',');

@@ -6,6 +6,13 @@ export interface PhaseTimes {
   /** Milliseconds of GPU time per phase (timestamp queries), or null where the adapter has none. */
   rollout: number | null;
   advantages: number | null;
+  /** π_old, log π_old, entropy and the surrogate gradient g. */
+  gradient: number | null;
+  /** Conjugate gradient (its Fisher-vector products) and the step length. */
+  conjugateGradient: number | null;
+  /** Building and evaluating all line-search candidates. */
+  lineSearch: number | null;
+  /** gradient + conjugateGradient + lineSearch. */
   policy: number | null;
   valueFit: number | null;
   /** Host milliseconds from submit to the readback's arrival (GPU work + transfer). */

@@ -36,8 +36,12 @@ export interface PolicyStepInputs {
 }
 
 export class PolicyStep {
-  /** Ops of steps 1–5, in order. */
-  readonly ops: Op[] = [];
+  /** Ops of steps 1–2 (π_old and g), 3–4 (CG and the step length) and 5 (candidates), in order. */
+  readonly phases: { gradient: Op[]; conjugateGradient: Op[]; lineSearch: Op[] } = {
+    gradient: [],
+    conjugateGradient: [],
+    lineSearch: [],
+  };
   readonly candidates: number;
   private readonly owned: GPUBuffer[] = [];
   private readonly kernels: PolicyKernels;
@@ -81,8 +85,9 @@ export class PolicyStep {
       damping: cfg.damping,
     });
     const k = this.kernels;
+    let phase = this.phases.gradient;
     const push = (op: Op & { destroy?: () => void }) => {
-      this.ops.push(op);
+      phase.push(op);
       if (op.destroy) this.destroyers.push(op.destroy);
     };
 
@@ -106,6 +111,7 @@ export class PolicyStep {
     push(meanOp(gpu, vec(adv, N), slot('ADV_MEAN')));
 
     // 3. Conjugate gradient on F x = g, every scalar kept on the GPU.
+    phase = this.phases.conjugateGradient;
     //    The FVP may use a subsample: the first nFvp samples (whole leading time steps of every env).
     const fvpDist = nFvp === N ? distOld : buf('fvp-dist', nFvp * A);
     const fvpActs = nFvp === N ? acts : buf('fvp-acts', mlp.actsLength(nFvp));
@@ -143,6 +149,7 @@ export class PolicyStep {
     push(dotOp(gpu, vec(g, P), vec(x, P), slot('G_DOT_X')));
     push(k.op('step_scale', 1, { theta, out: Ap, stats }));
 
+    phase = this.phases.lineSearch;
     // 5. Candidates θ_k and, for each, the surrogate and mean KL over the batch, in one pass.
     this.cand = buf('candidates', K * P);
     push(k.op('make_candidates', K * P, { theta, aux: x, out: this.cand, stats }));
@@ -166,6 +173,11 @@ export class PolicyStep {
     if (!Number.isInteger(k) || k < 0 || k >= this.candidates) throw new Error(`no line-search candidate ${k}`);
     const P = this.paramCount;
     this.gpu.submit('policy/accept', (enc) => enc.copyBufferToBuffer(this.cand, k * P * 4, this.inputs.theta, 0, P * 4));
+  }
+
+  /** All ops of the step, in order. */
+  get ops(): Op[] {
+    return [...this.phases.gradient, ...this.phases.conjugateGradient, ...this.phases.lineSearch];
   }
 
   run(): void {

@@ -145,8 +145,8 @@ export class Trainer {
 
     this.timing = gpu.hasTimestampQuery
       ? {
-          querySet: gpu.device.createQuerySet({ label: 'iteration-timestamps', type: 'timestamp', count: 8 }),
-          resolve: gpu.buffer('iteration-timestamps', 64, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
+          querySet: gpu.device.createQuerySet({ label: 'iteration-timestamps', type: 'timestamp', count: 12 }),
+          resolve: gpu.buffer('iteration-timestamps', 96, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
         }
       : null;
     gpu.submit('reset-envs', (enc) => {
@@ -244,7 +244,9 @@ export class Trainer {
     const phases: Array<[string, readonly Op[]]> = [
       ['rollout', [this.rollout.rolloutOp(this.iteration)]],
       ['advantages', this.advantages.ops],
-      ['policy', this.policyStep.ops],
+      ['gradient', this.policyStep.phases.gradient],
+      ['conjugate-gradient', this.policyStep.phases.conjugateGradient],
+      ['line-search', this.policyStep.phases.lineSearch],
       ['value-fit', this.valueFit.ops],
     ];
     this.valueFit.prepare(() => this.hostRandom());
@@ -302,11 +304,15 @@ export class Trainer {
       const d = Number(ts[2 * i + 1]! - ts[2 * i]!) / 1e6;
       return Number.isFinite(d) && d >= 0 ? d : null;
     };
+    const sum = (...xs: Array<number | null>) => (xs.every((x) => x !== null) ? xs.reduce<number>((a, b) => a + b!, 0) : null);
     const time: PhaseTimes = {
       rollout: phaseMs(0),
       advantages: phaseMs(1),
-      policy: phaseMs(2),
-      valueFit: phaseMs(3),
+      gradient: phaseMs(2),
+      conjugateGradient: phaseMs(3),
+      lineSearch: phaseMs(4),
+      policy: sum(phaseMs(2), phaseMs(3), phaseMs(4)),
+      valueFit: phaseMs(5),
       gpuWall: t1 - t0,
       host: performance.now() - t1,
     };
