@@ -28,6 +28,11 @@ describe('Trainer.create validation (before any GPU work)', () => {
     await expect(Trainer.create('trpo', opts as never)).rejects.toThrow(message);
     await expect(Trainer.create('trpo', opts as never)).rejects.toBeInstanceOf(ConfigError);
   });
+  it.skipIf(!gpu)('rejects a batch whose buffers exceed the device limits, naming what and how much', async () => {
+    await expect(
+      Trainer.create('trpo', { env: 'CartPole-v1', gpu: gpu!, config: { nEnvs: 4096, nSteps: 1024, vfBatchSize: 4096 } }),
+    ).rejects.toThrow(/invalid nEnvs·nSteps: 4194304 \(allowed: a batch whose largest buffer fits this device: the line-search candidates/);
+  });
   it('rejects an unknown algorithm', async () => {
     await expect(Trainer.create('ppo' as 'trpo', { env: 'CartPole-v1' })).rejects.toThrow(/invalid algorithm: "ppo" \(allowed: 'trpo'\)/);
   });

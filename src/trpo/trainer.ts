@@ -74,6 +74,34 @@ function checkSeed(seed: unknown): number {
   return seed;
 }
 
+/**
+ * The largest buffers a config needs, checked against the device's binding limit before anything
+ * is allocated, so a too-large batch is a clear error instead of a GPU validation failure.
+ */
+function checkBufferSizes(gpu: Gpu, cfg: TRPOConfig, obsDim: number, headDim: number): void {
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  const N = cfg.nEnvs * cfg.nSteps;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const needs: Array<[string, number]> = [
+    // The line search evaluates every candidate in one pass: K sets of hidden activations.
+    ['the line-search candidates (lineSearchSteps · nEnvs·nSteps · Σ policyHidden floats)', cfg.lineSearchSteps * N * sum(cfg.policyHidden) * 4],
+    ['the candidate outputs', cfg.lineSearchSteps * N * headDim * 4],
+    ['the value pass over s and s′ (2 · nEnvs·nSteps · Σ valueHidden floats)', 2 * N * sum(cfg.valueHidden) * 4],
+    ['the rollout observations', 2 * N * obsDim * 4],
+    ['the value-fit minibatch order (vfEpochs · nEnvs·nSteps)', Math.max(1, cfg.vfEpochs) * N * 4],
+  ];
+  for (const [what, bytes] of needs) {
+    if (bytes > limit) {
+      throw new ConfigError(
+        'nEnvs·nSteps',
+        N,
+        `a batch whose largest buffer fits this device: ${what} would take ${bytes} bytes, the limit is ${limit}; ` +
+          'use fewer envs or steps, fewer line-search steps or smaller networks',
+      );
+    }
+  }
+}
+
 export class Trainer {
   readonly spec: EnvSpec;
   readonly policyLayout: MlpLayout;
@@ -111,6 +139,7 @@ export class Trainer {
     this.valueLayout = mlpLayout([spec.obsDim, ...cfg.valueHidden, 1]);
     const Pmlp = this.policyLayout.paramCount;
     const P = (this.policyParamCount = Pmlp + (discrete ? 0 : headDim));
+    checkBufferSizes(gpu, cfg, spec.obsDim, headDim);
 
     const theta0 = new Float32Array(P);
     theta0.set(initMlp(this.policyLayout.sizes, 0.01, seed, INIT_STREAM.policy));
