@@ -3,7 +3,7 @@
 // animate what the policy does while training goes on, with one readback per chunk of frames.
 // Also `probe`: the policy head's outputs on given observations (pictures of the policy).
 //
-// Included before: PreviewParams, rng.wgsl, heads.wgsl, the env file, mlp_sample.wgsl and the
+// Included before: PreviewParams, rng.wgsl, heads.wgsl, the env file, mlp_sample.wgsl, policy_act.wgsl and the
 // generated IS_DISCRETE, HEAD_DIM, ACTION_LOW, ACTION_HIGH, MLP_* constants.
 // Random streams: stream = env index; counter high word 5 = resets (low = episode number ·
 // RESET_COUNTERS), 6 = action sampling (low = the env's step count · draws per step + draw).
@@ -49,39 +49,8 @@ fn preview(@builtin(global_invocation_id) gid: vec3<u32>) {
   var ret = state[base + STATE_DIM];
   var len = state[base + STATE_DIM + 1u];
   var episode = bitcast<u32>(state[base + STATE_DIM + 2u]);
-  let draws = select((HEAD_DIM + 1u) / 2u, 1u, IS_DISCRETE);
   for (var t = 0u; t < params.nSteps; t++) {
-    let obs = env_observe(s);
-    var x: array<f32, MLP_MAX_WIDTH>;
-    for (var i = 0u; i < OBS_DIM; i++) { x[i] = obs[i]; }
-    let y = policy_forward(x);
-    var z: array<f32, HEAD_MAX>;
-    for (var j = 0u; j < HEAD_DIM; j++) { z[j] = y[j]; }
-    let counter = (params.stepBase + t) * draws;
-    var action: array<f32, ACTION_DIM>;
-    if (IS_DISCRETE) {
-      var a = 0u;
-      if (params.deterministic != 0u) {
-        for (var j = 1u; j < HEAD_DIM; j++) { if (z[j] > z[a]) { a = j; } }
-      } else {
-        a = cat_sample(z, HEAD_DIM, rng_uniform2(params.seed, e, vec2<u32>(counter, 6u)).x);
-      }
-      action[0] = f32(a);
-    } else {
-      var a = z;
-      if (params.deterministic == 0u) {
-        var noise: array<f32, HEAD_MAX>;
-        var log_std: array<f32, HEAD_MAX>;
-        for (var j = 0u; j < HEAD_DIM; j += 2u) {
-          let g = rng_normal2(params.seed, e, vec2<u32>(counter + j / 2u, 6u));
-          noise[j] = g.x;
-          if (j + 1u < HEAD_DIM) { noise[j + 1u] = g.y; }
-        }
-        for (var j = 0u; j < HEAD_DIM; j++) { log_std[j] = policy[params.logStdOffset + j]; }
-        a = gauss_sample(z, log_std, noise, HEAD_DIM);
-      }
-      for (var j = 0u; j < HEAD_DIM; j++) { action[j] = clamp(a[j], ACTION_LOW[j], ACTION_HIGH[j]); }
-    }
+    let action = policy_act(env_observe(s), params.deterministic != 0u, params.logStdOffset, params.seed, e, params.stepBase + t, 6u);
     let r = env_step(s, action);
     let truncated = u32(len) + 1u >= MAX_EPISODE_STEPS;
     let f = (t * params.nEnvs + e) * FRAME_REC;

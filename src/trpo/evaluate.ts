@@ -6,6 +6,7 @@ import { headsWgsl } from '../kernels/heads.js';
 import { rngWgsl } from '../kernels/rng.js';
 import evaluateWgsl from '../shaders/evaluate.wgsl?raw';
 import mlpSampleWgsl from '../shaders/mlp_sample.wgsl?raw';
+import policyActWgsl from '../shaders/policy_act.wgsl?raw';
 import { headConsts, mlpConsts } from './codegen.js';
 
 export const EvalParams = new StructLayout('EvalParams', [
@@ -52,6 +53,7 @@ export async function evaluatePolicy(
       headsWgsl,
       envWgsl(spec.id),
       mlpSampleWgsl,
+      policyActWgsl,
       evaluateWgsl,
     ),
     constants: { WG },

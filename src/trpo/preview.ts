@@ -13,6 +13,7 @@ import { Kernel, StructLayout, wgsl, type Gpu } from '../gpu/index.js';
 import { headsWgsl } from '../kernels/heads.js';
 import { rngWgsl } from '../kernels/rng.js';
 import mlpSampleWgsl from '../shaders/mlp_sample.wgsl?raw';
+import policyActWgsl from '../shaders/policy_act.wgsl?raw';
 import previewWgsl from '../shaders/preview.wgsl?raw';
 import { headConsts, mlpConsts } from './codegen.js';
 
@@ -118,6 +119,7 @@ export class PolicyPreview {
         headsWgsl,
         envWgsl(spec.id),
         mlpSampleWgsl,
+        policyActWgsl,
         previewWgsl,
       ),
       constants: { WG },
