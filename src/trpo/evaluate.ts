@@ -1,13 +1,8 @@
 /** Policy evaluation on the GPU: `episodes` episodes in parallel, one dispatch, one readback. */
-import { envWgsl } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/spaces.js';
 import { Kernel, StructLayout, wgsl, type Gpu } from '../gpu/index.js';
-import { headsWgsl } from '../kernels/heads.js';
-import { rngWgsl } from '../kernels/rng.js';
 import evaluateWgsl from '../shaders/evaluate.wgsl?raw';
-import mlpSampleWgsl from '../shaders/mlp_sample.wgsl?raw';
-import policyActWgsl from '../shaders/policy_act.wgsl?raw';
-import { headConsts, mlpConsts } from './codegen.js';
+import { policyPrelude } from './policy-prelude.js';
 
 export const EvalParams = new StructLayout('EvalParams', [
   ['episodes', 'u32'],
@@ -46,15 +41,7 @@ export async function evaluatePolicy(
       ['results', 'storage'],
     ],
     code: wgsl(
-      EvalParams.wgsl(),
-      headConsts(spec),
-      mlpConsts(policySizes),
-      rngWgsl,
-      headsWgsl,
-      envWgsl(spec.id),
-      mlpSampleWgsl,
-      policyActWgsl,
-      evaluateWgsl,
+      EvalParams.wgsl(), policyPrelude(spec, policySizes), evaluateWgsl,
     ),
     constants: { WG },
   });

@@ -7,15 +7,10 @@
  * It only reads the policy buffer (θ: network parameters, then the log-std), so it can share the
  * trainer's buffer; the GPU queue orders it against training iterations.
  */
-import { envWgsl } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/spaces.js';
 import { Kernel, StructLayout, wgsl, type Gpu } from '../gpu/index.js';
-import { headsWgsl } from '../kernels/heads.js';
-import { rngWgsl } from '../kernels/rng.js';
-import mlpSampleWgsl from '../shaders/mlp_sample.wgsl?raw';
-import policyActWgsl from '../shaders/policy_act.wgsl?raw';
 import previewWgsl from '../shaders/preview.wgsl?raw';
-import { headConsts, mlpConsts } from './codegen.js';
+import { policyPrelude } from './policy-prelude.js';
 
 export const PreviewParams = new StructLayout('PreviewParams', [
   ['nEnvs', 'u32'],
@@ -112,15 +107,7 @@ export class PolicyPreview {
         ['out', 'storage'],
       ] as const,
       code: wgsl(
-        PreviewParams.wgsl(),
-        headConsts(spec),
-        mlpConsts(policySizes),
-        rngWgsl,
-        headsWgsl,
-        envWgsl(spec.id),
-        mlpSampleWgsl,
-        policyActWgsl,
-        previewWgsl,
+        PreviewParams.wgsl(), policyPrelude(spec, policySizes), previewWgsl,
       ),
       constants: { WG },
     };

@@ -2,14 +2,10 @@
  * Rollout stage: nEnvs environments stepped nSteps times with the current policy in one dispatch
  * (one invocation per env loops over time), writing the batch the update consumes.
  */
-import { envWgsl } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/spaces.js';
 import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
-import { headsWgsl } from '../kernels/heads.js';
-import { rngWgsl } from '../kernels/rng.js';
-import mlpSampleWgsl from '../shaders/mlp_sample.wgsl?raw';
 import rolloutWgsl from '../shaders/rollout.wgsl?raw';
-import { headConsts, mlpConsts } from './codegen.js';
+import { policyPrelude } from './policy-prelude.js';
 
 export const RolloutParams = new StructLayout('RolloutParams', [
   ['nEnvs', 'u32'],
@@ -76,14 +72,7 @@ export class RolloutStage {
         ['episodes', 'storage'],
       ] as const,
       code: wgsl(
-        RolloutParams.wgsl(),
-        headConsts(spec),
-        mlpConsts(policySizes),
-        rngWgsl,
-        headsWgsl,
-        envWgsl(spec.id),
-        mlpSampleWgsl,
-        rolloutWgsl,
+        RolloutParams.wgsl(), policyPrelude(spec, policySizes), rolloutWgsl,
       ),
       constants: { WG },
     };
