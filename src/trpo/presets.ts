@@ -35,7 +35,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     description: 'PointMass-v0: the 1-D point mass of the TRPO notebook',
     env: 'PointMass-v0',
     timesteps: 100_000,
-    config: { nEnvs: 8, nSteps: 256, gamma: 0.99, gaeLambda: 0.97, damping: 0.1, vfEpochs: 10, vfBatchSize: 256, maxKl: 0.02 },
+    config: { nEnvs: 8, nSteps: 256, gamma: 0.99, gaeLambda: 0.97, damping: 0.1, vfEpochs: 10, vfBatchSize: 256, maxKl: 0.02, vfLr: 3e-3 },
   },
 };
 
