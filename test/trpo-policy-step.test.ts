@@ -63,7 +63,7 @@ describe.skipIf(!gpu)('conjugate gradient on the GPU', () => {
       const adv = g.upload('cg/adv', rnd.normals(N));
       const stats = g.storage('cg/stats', statCount(cfg.lineSearchSteps) * 4);
       const mlp = new MlpKernels(g, layout);
-      const step = new PolicyStep(g, spec, mlp, P, { theta, obs, actions, advantages: adv, stats }, cfg, N);
+      const step = new PolicyStep(g, spec, mlp, P, { theta, obs, actions, advantages: adv, stats }, cfg);
       step.run();
       // F x at the same θ_old with a separate FVP.
       const kernels = new PolicyKernels(g, spec, {

@@ -6,7 +6,7 @@ import { Kernel, StructLayout, dispatchOp, grid1d, wgsl, type Gpu, type Op } fro
 import type { MlpKernels } from '../kernels/mlp.js';
 import { meanStdOp, varianceOp } from '../kernels/reduce.js';
 import gaeWgsl from '../shaders/gae.wgsl?raw';
-import type { TRPOConfig } from './config.js';
+import { derived, type TRPOConfig } from './config.js';
 import { stat, statConsts } from './stats.js';
 
 export const GaeParams = new StructLayout('GaeParams', [
@@ -35,7 +35,7 @@ export class AdvantageStage {
     stats: GPUBuffer,
     cfg: TRPOConfig,
   ) {
-    const N = cfg.nEnvs * cfg.nSteps;
+    const N = derived(cfg).batch;
     this.values = gpu.storage('adv/values', 2 * N * 4);
     this.advantages = gpu.storage('adv/advantages', N * 4);
     this.returns = gpu.storage('adv/returns', N * 4);

@@ -17,7 +17,7 @@ import { runOps, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
 import { axpyOp, copyOp, divideOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../kernels/vec.js';
 import { dotOp, meanOp, sumOp } from '../kernels/reduce.js';
-import type { TRPOConfig } from './config.js';
+import { derived, type TRPOConfig } from './config.js';
 import { fisherVectorProductOps, fvpScratch, type FvpContext } from './fvp.js';
 import { PolicyKernels } from './policy-kernels.js';
 import { CAND_BASE, stat, type StatSlot } from './stats.js';
@@ -57,15 +57,13 @@ export class PolicyStep {
     readonly paramCount: number,
     private readonly inputs: PolicyStepInputs,
     cfg: TRPOConfig,
-    batch: number,
   ) {
-    const N = batch;
+    const { batch: N, fvpBatch: nFvp } = derived(cfg);
     const A = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
     const discrete = spec.actionSpace.type === 'Discrete';
     const P = paramCount;
     const Pmlp = mlp.layout.paramCount;
     const K = (this.candidates = cfg.lineSearchSteps);
-    const nFvp = Math.max(1, Math.round(N * cfg.fvpSubsample));
     const { theta, obs, actions, advantages: adv, stats } = inputs;
     const buf = (label: string, floats: number) => this.own(gpu.storage(`policy/${label}`, floats * 4));
     const vec = (buffer: GPUBuffer, length: number, offset = 0): VecRef => ({ buffer, offset, length });

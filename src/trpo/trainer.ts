@@ -10,7 +10,7 @@ import { MlpKernels, mlpLayout, type MlpLayout } from '../kernels/mlp.js';
 import { rngBits } from '../kernels/rng.js';
 import { AdvantageStage } from './advantages.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import { ConfigError, resolveConfig, type TRPOConfig } from './config.js';
+import { ConfigError, derived, resolveConfig, type TRPOConfig } from './config.js';
 import { evaluatePolicy, type EvaluationResult } from './evaluate.js';
 import { INIT_STREAM, initMlp } from './init.js';
 import { episodeSummary, lineSearch, readStat, type IterationMetrics, type PhaseTimes } from './metrics.js';
@@ -80,7 +80,7 @@ function checkSeed(seed: unknown): number {
  */
 function checkBufferSizes(gpu: Gpu, cfg: TRPOConfig, obsDim: number, headDim: number): void {
   const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  const N = cfg.nEnvs * cfg.nSteps;
+  const N = derived(cfg).batch;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const needs: Array<[string, number]> = [
     // The line search evaluates every candidate in one pass: K sets of hidden activations.
@@ -151,7 +151,7 @@ export class Trainer {
     const policyMlp = new MlpKernels(gpu, this.policyLayout);
     const valueMlp = new MlpKernels(gpu, this.valueLayout);
     this.mlps = [policyMlp, valueMlp];
-    const N = cfg.nEnvs * cfg.nSteps;
+    const N = derived(cfg).batch;
     this.rollout = new RolloutStage(gpu, spec, this.policyLayout.sizes, this.theta, {
       nEnvs: cfg.nEnvs,
       nSteps: cfg.nSteps,
@@ -165,7 +165,7 @@ export class Trainer {
       actions: this.rollout.buffers.actions,
       advantages: this.advantages.advantages,
       stats: this.stats,
-    }, cfg, N);
+    }, cfg);
     this.valueFit = new ValueFitStage(gpu, valueMlp, this.value, {
       obs: this.rollout.buffers.obs,
       returns: this.advantages.returns,
@@ -221,7 +221,7 @@ export class Trainer {
     this.timesteps = s.timesteps;
     this.totalEpisodes = s.totalEpisodes;
     // Each iteration draws 2 permutation words per sample and epoch at most; start past them.
-    this.permCounter = s.iteration * this.config.vfEpochs * this.config.nEnvs * this.config.nSteps;
+    this.permCounter = s.iteration * this.config.vfEpochs * derived(this.config).batch;
   }
 
   /** Everything needed to continue training later (both networks, Adam, counters, config). */
@@ -318,7 +318,7 @@ export class Trainer {
     this.recentReturns.push(...returns);
     if (this.recentReturns.length > ROLLING_WINDOW) this.recentReturns.splice(0, this.recentReturns.length - ROLLING_WINDOW);
 
-    const steps = cfg.nEnvs * cfg.nSteps;
+    const steps = derived(cfg).batch;
     this.iteration += 1;
     this.timesteps += steps;
     this.totalEpisodes += episodeCount;

@@ -9,7 +9,7 @@ import { axpyOp, scaleOp } from '../kernels/vec.js';
 import { dotOp } from '../kernels/reduce.js';
 import adamWgsl from '../shaders/adam.wgsl?raw';
 import valueFitWgsl from '../shaders/value_fit.wgsl?raw';
-import type { TRPOConfig } from './config.js';
+import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
 
 export const ValueFitParams = new StructLayout('ValueFitParams', [
@@ -51,7 +51,8 @@ export class ValueFitStage {
     obsDim: number,
     private readonly cfg: TRPOConfig,
   ) {
-    const N = (this.n = cfg.nEnvs * cfg.nSteps);
+    const { batch: N, vfMinibatches } = derived(cfg);
+    this.n = N;
     const B = cfg.vfBatchSize;
     const P = mlp.layout.paramCount;
     const own = (b: GPUBuffer) => (this.owned.push(b), b);
@@ -123,7 +124,7 @@ export class ValueFitStage {
     const backward = mlp.backwardOp({ params: value, input: mbObs, acts, gradOutput: mbGrad, gradParams: grad, batch: B });
     const advance = fitGroup('advance');
     this.destroyers.push(forward.destroy, backward.destroy);
-    const steps = cfg.vfEpochs * (N / B);
+    const steps = cfg.vfEpochs * vfMinibatches;
     for (let i = 0; i < steps; i++) this.ops.push(gather, forward, lossGrad, backward, adamOp, advance);
 
     // Loss of the fitted V on the whole batch: mean (V(s) − R)².
