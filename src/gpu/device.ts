@@ -4,6 +4,7 @@
  */
 import { DeviceLostError, GpuError, NoWebGpuError } from './errors.js';
 import { StagingPool } from './staging.js';
+import { WaitPacer, sleep } from './pacer.js';
 
 export interface CreateGpuOptions {
   /** Passed to requestAdapter. Default: 'high-performance'. */
@@ -16,6 +17,12 @@ export interface CreateGpuOptions {
   timestampQuery?: boolean;
   /** Label prefix for the device. */
   label?: string;
+  /**
+   * Sleep on a timer for most of a repeated submit's expected duration before waiting on its
+   * results, instead of letting Dawn's Node binding spin a core while it waits (see pacer.ts).
+   * Only has an effect with Dawn in Node. Default: true.
+   */
+  pacedWaits?: boolean;
 }
 
 export interface AdapterSummary {
@@ -70,13 +77,17 @@ export class Gpu {
   readonly counters = { submits: 0, readbacks: 0 };
   private readonly errors: Error[] = [];
   private readonly cache = new Map<string, unknown>();
+  /** Set when waits are paced (Dawn in Node, unless turned off). */
+  private readonly pacer: WaitPacer | null;
   private destroyed = false;
 
   private constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
     readonly hasTimestampQuery: boolean,
+    pacedWaits: boolean,
   ) {
+    this.pacer = pacedWaits ? new WaitPacer() : null;
     this.staging = new StagingPool(device);
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
@@ -136,6 +147,7 @@ export class Gpu {
         backend,
       },
       wantTs,
+      backend === 'dawn-node' && (options.pacedWaits ?? true),
     );
   }
 
@@ -212,14 +224,22 @@ export class Gpu {
     return this.submitAndRead('readback', () => {}, ranges);
   }
 
+  /** Whether waits are paced (see CreateGpuOptions.pacedWaits). */
+  get pacesWaits(): boolean {
+    return this.pacer !== null;
+  }
+
   /**
    * Records `record`'s commands and the copies of `ranges` into a staging buffer in ONE command
    * buffer, submits it, and maps the results: a whole step plus its readback in one submit.
+   * `pace` names a kind of submit that repeats with about the same work (e.g. 'iteration'): with
+   * paced waits, the wait for it starts with a sleep as long as most of its last durations.
    */
   async submitAndRead(
     label: string,
     record: (encoder: GPUCommandEncoder) => void,
     ranges: ReadonlyArray<{ buffer: GPUBuffer; offset?: number; size?: number }>,
+    options: { pace?: string } = {},
   ): Promise<ArrayBuffer[]> {
     this.throwIfFailed();
     const sized = ranges.map((r) => {
@@ -240,7 +260,14 @@ export class Gpu {
         }
       });
       this.counters.readbacks += 1;
+      const submitted = performance.now();
+      const pace = this.pacer && options.pace !== undefined ? options.pace : null;
+      if (pace !== null) {
+        const ms = this.pacer!.sleepBefore(pace, 0);
+        if (ms > 0) await sleep(ms);
+      }
       await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, total));
+      if (pace !== null) this.pacer!.observe(pace, performance.now() - submitted);
       this.throwIfFailed();
       const all = staging.getMappedRange(0, Math.max(4, total)).slice(0);
       staging.unmap();

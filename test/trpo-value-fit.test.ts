@@ -1,0 +1,133 @@
+/** The value-function fit (minibatch Adam on mean (V − R)²) against a float64 reference. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runOps } from '../src/gpu/index.js';
+import { MlpKernels, mlpLayout } from '../src/kernels/mlp.js';
+import { resolveConfig } from '../src/trpo/config.js';
+import { stat, statCount } from '../src/trpo/stats.js';
+import { ADAM, ValueFitStage } from '../src/trpo/value-fit.js';
+import { refBackward, refForward } from './reference/mlp.js';
+import { TestRandom } from './reference/random.js';
+import { testGpu } from './gpu-context.js';
+
+const gpu = await testGpu();
+afterAll(() => gpu?.destroy());
+
+/** `steps` Adam steps on minibatches perm[c·B .. c·B + B), from step count t0, in float64. */
+function refFit(
+  sizes: number[],
+  theta0: Float32Array,
+  obs: Float32Array,
+  returns: Float32Array,
+  perm: Uint32Array,
+  B: number,
+  steps: number,
+  lr: number,
+  t0: number,
+) {
+  const layout = mlpLayout(sizes);
+  const obsDim = sizes[0]!;
+  const P = layout.paramCount;
+  const theta = Float64Array.from(theta0);
+  const m = new Float64Array(P);
+  const v = new Float64Array(P);
+  for (let c = 0; c < steps; c++) {
+    const idx = perm.subarray(c * B, (c + 1) * B);
+    const x = new Float64Array(B * obsDim);
+    idx.forEach((n, i) => x.set(obs.subarray(n * obsDim, (n + 1) * obsDim), i * obsDim));
+    const f = refForward(layout, theta, x, B);
+    const gOut = Float64Array.from({ length: B }, (_, i) => (2 * (f.output[i]! - returns[idx[i]!]!)) / B);
+    const g = refBackward(layout, theta, x, gOut, B).gradParams;
+    const t = t0 + c + 1;
+    for (let k = 0; k < P; k++) {
+      m[k] = ADAM.beta1 * m[k]! + (1 - ADAM.beta1) * g[k]!;
+      v[k] = ADAM.beta2 * v[k]! + (1 - ADAM.beta2) * g[k]! * g[k]!;
+      const mHat = m[k]! / (1 - ADAM.beta1 ** t);
+      const vHat = v[k]! / (1 - ADAM.beta2 ** t);
+      theta[k] = theta[k]! - (lr * mHat) / (Math.sqrt(vHat) + ADAM.eps);
+    }
+  }
+  return theta;
+}
+
+describe.skipIf(!gpu)('value fit', () => {
+  it.each([
+    // Minibatches smaller than, equal to and not a multiple of a 64-sample chunk; 1 to 3 hidden
+    // layers, narrow and wide (wider than a chunk, so a layer needs two column passes).
+    { sizes: [3, 8, 1], B: 5, minibatches: 3, epochs: 1 },
+    { sizes: [4, 64, 64, 1], B: 64, minibatches: 2, epochs: 2 },
+    { sizes: [3, 65, 1], B: 65, minibatches: 3, epochs: 1 },
+    { sizes: [17, 20, 130, 7, 1], B: 200, minibatches: 2, epochs: 1 },
+    // Returns within ~1e-4 of V: gradients near Adam's ε, where a step's size depends on the
+    // gradient's magnitude and not only on its sign (Adam is otherwise blind to a scale error).
+    // Small weights keep V small, so V − R is not lost to float32 rounding of V; one step only,
+    // since after it V has moved by far more than 1e-4.
+    { sizes: [4, 64, 64, 1], B: 128, minibatches: 1, epochs: 1, residual: 1e-4, weights: 0.05 },
+  ])('matches float64 minibatch Adam: $sizes, minibatch $B', async ({ sizes, B, minibatches, epochs, residual, weights }) => {
+    const g = gpu!;
+    const N = B * minibatches;
+    const obsDim = sizes[0]!;
+    const rnd = new TestRandom(N + sizes.length);
+    const layout = mlpLayout(sizes);
+    const P = layout.paramCount;
+    // A fixed step count t0 before this fit exercises the bias correction from a restored state.
+    const t0 = 3;
+    const lr = 1e-3;
+    const theta0 = rnd.normals(P, weights ?? 0.3);
+    const obs = rnd.f32(N * obsDim, -2, 2);
+    const returns = rnd.f32(N, -5, 5);
+    if (residual !== undefined) {
+      const v0 = refForward(layout, theta0, obs, N).output;
+      for (let n = 0; n < N; n++) returns[n] = v0[n]! + residual * rnd.uniform(-1, 1);
+    }
+    const cfg = resolveConfig({ nEnvs: 1, nSteps: N, vfBatchSize: B, vfEpochs: epochs, vfLr: lr, valueHidden: sizes.slice(1, -1) });
+
+    const mlp = new MlpKernels(g, layout);
+    const value = g.upload('test/value', theta0);
+    const obsBuf = g.upload('test/obs', obs);
+    const retBuf = g.upload('test/returns', returns);
+    const stats = g.storage('test/stats', statCount(1) * 4);
+    const stage = new ValueFitStage(g, mlp, value, { obs: obsBuf, returns: retBuf, stats }, obsDim, cfg);
+    g.device.queue.writeBuffer(stage.counter, 4, new Uint32Array([t0]));
+    // Permutations from a known source, so the reference sees the same minibatches.
+    const perm: number[] = [];
+    const order = new TestRandom(7);
+    stage.prepare(() => order.next());
+    const again = new TestRandom(7);
+    for (let e = 0; e < epochs; e++) {
+      const p = Array.from({ length: N }, (_, i) => i);
+      for (let i = N - 1; i > 0; i--) {
+        const j = Math.floor(again.next() * (i + 1));
+        [p[i], p[j]] = [p[j]!, p[i]!];
+      }
+      perm.push(...p);
+    }
+    runOps(g, 'test/value-fit', stage.ops);
+    const got = await g.readF32(value);
+    const counter = await g.readU32(stage.counter);
+    const statsOut = await g.readF32(stats);
+
+    const want = refFit(sizes, theta0, obs, returns, Uint32Array.from(perm), B, epochs * minibatches, lr, t0);
+    // Compared with the largest step of the reference: in float32 a gradient differs from the
+    // float64 one in its last bits, which moves a step by a small fraction of it (more where a
+    // gradient component is near zero, where m/√v is ill-conditioned).
+    const steps = epochs * minibatches;
+    let moved = 0;
+    for (let k = 0; k < P; k++) moved = Math.max(moved, Math.abs(want[k]! - theta0[k]!));
+    // The parameters did move (a fit that did nothing would fail here) ...
+    expect(moved).toBeGreaterThan(0.05 * lr);
+    // ... and as the reference did (worst seen: 3e-4 of the largest step).
+    let worst = 0;
+    for (let k = 0; k < P; k++) worst = Math.max(worst, Math.abs(got[k]! - want[k]!));
+    expect(worst).toBeLessThan(2e-3 * moved);
+    expect([...counter]).toEqual([steps, t0 + steps]);
+
+    // Logged loss: mean (V(s) − R)² of the fitted V over the whole batch.
+    const f = refForward(layout, want, obs, N);
+    let loss = 0;
+    for (let n = 0; n < N; n++) loss += (f.output[n]! - returns[n]!) ** 2 / N;
+    expect(Math.abs(statsOut[stat('VALUE_LOSS')]! - loss)).toBeLessThan(1e-3 * (1 + loss));
+    stage.destroy();
+    mlp.destroy();
+    for (const b of [value, obsBuf, retBuf, stats]) b.destroy();
+  });
+});
