@@ -42,6 +42,7 @@ const USAGE = `npm run bench -- [options]
   --max-timesteps N    give up on a seed after this many env steps (default 300000)
   --eval-every N       evaluate every N iterations while timing the solve (default 1)
   --no-timestamps      time phases and kernels on the host even where the adapter has timestamp queries
+  --no-paced-waits     let Dawn spin a core while waiting for each iteration (for A/B runs)
   --out FILE           where to write the JSON (default bench/results/run-<time>-<mode>.json)
   --help`;
 
@@ -83,6 +84,7 @@ function parse() {
         'eval-every': { type: 'string' },
         out: { type: 'string' },
         'no-timestamps': { type: 'boolean' },
+        'no-paced-waits': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -121,6 +123,7 @@ function parse() {
     evalEvery: int('eval-every', v['eval-every'], 1, 1),
     out: v.out,
     timestamps: !v['no-timestamps'],
+    pacedWaits: !v['no-paced-waits'],
   };
 }
 
@@ -189,8 +192,15 @@ async function main(): Promise<void> {
   }
 
   // Unquantized timestamps: Dawn otherwise rounds them to ~65 µs (DESIGN.md).
-  const gpu: Gpu = await createGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'], timestampQuery: opts.timestamps });
-  log(`adapter: ${gpu.adapter.description || gpu.adapter.device} (timestamp queries: ${gpu.hasTimestampQuery ? 'yes' : 'no'})`);
+  const gpu: Gpu = await createGpu({
+    dawnFlags: ['disable-dawn-features=timestamp_quantization'],
+    timestampQuery: opts.timestamps,
+    pacedWaits: opts.pacedWaits,
+  });
+  log(
+    `adapter: ${gpu.adapter.description || gpu.adapter.device} (timestamp queries: ${gpu.hasTimestampQuery ? 'yes' : 'no'}, ` +
+      `paced waits: ${gpu.pacesWaits ? 'yes' : 'no'})`,
+  );
   const results: Record<string, unknown> = {
     schema: 1,
     createdAt: new Date().toISOString(),
@@ -199,6 +209,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     adapter: gpu.adapter,
     timestampQueries: gpu.hasTimestampQuery,
+    pacedWaits: gpu.pacesWaits,
     peer: peer ? { command: peer.command, versions: peer.versions } : opts.vsSb3 ? { unavailable: peerMissing } : null,
     load: { start: startLoad },
   };

@@ -1,26 +1,27 @@
 /**
  * Value-function fit: `vfEpochs` epochs of minibatch Adam on mean (V(s) − R)², every minibatch
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
- * the fitted V on the whole batch for the log.
+ * the fitted V on the whole batch for the log. A minibatch step is two dispatches of
+ * value_step.wgsl: the gradient by chunks of samples, then the sum of the chunks and Adam.
  */
-import { Kernel, StructLayout, dispatchOp, grid1d, wgsl, type Gpu, type Op } from '../gpu/index.js';
+import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
 import { axpyOp, scaleOp } from '../kernels/vec.js';
 import { dotOp } from '../kernels/reduce.js';
-import adamWgsl from '../shaders/adam.wgsl?raw';
-import valueFitWgsl from '../shaders/value_fit.wgsl?raw';
+import valueStepWgsl from '../shaders/value_step.wgsl?raw';
 import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
 
-export const ValueFitParams = new StructLayout('ValueFitParams', [
-  ['n', 'u32'],
+export const ValueStepParams = new StructLayout('ValueStepParams', [
   ['batch', 'u32'],
   ['obsDim', 'u32'],
-] as const);
-
-export const AdamParams = new StructLayout('AdamParams', [
+  ['layerCount', 'u32'],
+  ['chunks', 'u32'],
   ['paramCount', 'u32'],
-  ['stepIndex', 'u32'],
+  // Features of the network (input, hidden, output): the rows of a chunk's activations.
+  ['features', 'u32'],
+  ['deltaBase', 'u32'],
+  ['partialBase', 'u32'],
   ['lr', 'f32'],
   ['beta1', 'f32'],
   ['beta2', 'f32'],
@@ -30,7 +31,37 @@ export const AdamParams = new StructLayout('AdamParams', [
 /** Adam's constants for the value function (sb3's TRPO uses Adam with eps 1e-5). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
 
-const WG = 64;
+/** Samples per workgroup of value_grad: CHUNK in value_step.wgsl. */
+export const VALUE_CHUNK = 64;
+const CHUNK = VALUE_CHUNK;
+const ADAM_WG = 256;
+/** Layers the layer table of value_step.wgsl holds (8 hidden layers and the output). */
+const MAX_LAYERS = 9;
+
+const BINDINGS = [
+  ['p', 'uniform'],
+  ['table', 'uniform'],
+  ['theta', 'storage'],
+  ['obs', 'read-only-storage'],
+  ['returns', 'read-only-storage'],
+  ['perm', 'read-only-storage'],
+  ['counter', 'storage'],
+  ['scratch', 'storage'],
+  ['moments', 'storage'],
+] as const;
+
+/** value_step.wgsl's LayerTable: per layer (inDim, outDim, W, b), (first input, first output feature). */
+function layerTable(mlp: MlpKernels): ArrayBuffer {
+  const { layers, sizes } = mlp.layout;
+  if (layers.length > MAX_LAYERS) throw new Error(`value fit: at most ${MAX_LAYERS} layers, got ${layers.length}`);
+  const table = new Uint32Array(MAX_LAYERS * 8);
+  let feature = 0;
+  layers.forEach((ly, l) => {
+    table.set([ly.inDim, ly.outDim, ly.wOffset, ly.bOffset, feature, feature + sizes[l]!, 0, 0], 8 * l);
+    feature += sizes[l]!;
+  });
+  return table.buffer;
+}
 
 export class ValueFitStage {
   readonly ops: Op[] = [];
@@ -54,7 +85,8 @@ export class ValueFitStage {
     const { batch: N, vfMinibatches } = derived(cfg);
     this.n = N;
     const B = cfg.vfBatchSize;
-    const P = mlp.layout.paramCount;
+    const { paramCount: P, sizes } = mlp.layout;
+    if (sizes[sizes.length - 1] !== 1) throw new Error(`value fit: the value network has one output, got ${sizes[sizes.length - 1]}`);
     const own = (b: GPUBuffer) => (this.owned.push(b), b);
     const buf = (label: string, floats: number) => own(gpu.storage(`value/${label}`, floats * 4));
     const push = (op: Op & { destroy?: () => void }) => {
@@ -64,68 +96,30 @@ export class ValueFitStage {
     this.moments = buf('adam-moments', 2 * P);
     this.counter = own(gpu.upload('value/counter', new Uint32Array(2)));
     this.perm = own(gpu.storage('value/perm', Math.max(1, cfg.vfEpochs) * N * 4));
-    const mbObs = buf('mb-obs', B * obsDim);
-    const mbRet = buf('mb-ret', B);
-    const mbV = buf('mb-v', B);
-    const mbGrad = buf('mb-grad', B);
-    const acts = buf('mb-acts', mlp.actsLength(B));
-    const grad = buf('grad', P);
 
-    const fitParams = own(gpu.uniform('value/params', ValueFitParams.pack({ n: N, batch: B, obsDim })));
-    const fitCode = wgsl(ValueFitParams.wgsl(), valueFitWgsl);
-    const fitBindings = [
-      ['params', 'uniform'],
-      ['obs', 'read-only-storage'],
-      ['returns', 'read-only-storage'],
-      ['perm', 'read-only-storage'],
-      ['counter', 'storage'],
-      ['mb_obs', 'storage'],
-      ['mb_ret', 'storage'],
-      ['mb_v', 'read-only-storage'],
-      ['mb_grad', 'storage'],
-    ] as const;
-    const fitGroup = (entryPoint: 'gather' | 'loss_grad' | 'advance') => {
-      const k = Kernel.get(gpu, { label: `value-${entryPoint}`, entryPoint, bindings: fitBindings, code: fitCode, constants: entryPoint === 'advance' ? {} : { WG } });
-      const group = k.bind({
-        params: fitParams,
-        obs: data.obs,
-        returns: data.returns,
-        perm: this.perm,
-        counter: this.counter,
-        mb_obs: mbObs,
-        mb_ret: mbRet,
-        mb_v: mbV,
-        mb_grad: mbGrad,
-      });
-      const [x, y] = entryPoint === 'advance' ? [1, 1] : grid1d(B, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
-      return dispatchOp(`value-${entryPoint}`, k, group, x, y);
-    };
-    const adamParams = own(gpu.uniform('value/adam', AdamParams.pack({ paramCount: P, stepIndex: 1, lr: cfg.vfLr, ...ADAM })));
-    const adam = Kernel.get(gpu, {
-      label: 'adam',
-      entryPoint: 'adam_step',
-      bindings: [
-        ['params', 'uniform'],
-        ['theta', 'storage'],
-        ['grad', 'read-only-storage'],
-        ['moments', 'storage'],
-        ['counter', 'read-only-storage'],
-      ],
-      code: wgsl(AdamParams.wgsl(), adamWgsl),
-      constants: { WG },
-    });
-    const [ax, ay] = grid1d(P, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
-    const adamOp = dispatchOp('adam', adam, adam.bind({ params: adamParams, theta: value, grad, moments: this.moments, counter: this.counter }), ax, ay);
-
-    // One minibatch step; the same ops serve every minibatch since c advances on the GPU.
-    const gather = fitGroup('gather');
-    const forward = mlp.forwardOp({ params: value, input: mbObs, output: mbV, acts, batch: B });
-    const lossGrad = fitGroup('loss_grad');
-    const backward = mlp.backwardOp({ params: value, input: mbObs, acts, gradOutput: mbGrad, gradParams: grad, batch: B });
-    const advance = fitGroup('advance');
-    this.destroyers.push(forward.destroy, backward.destroy);
+    const chunks = Math.ceil(B / CHUNK);
+    const features = sizes.reduce((a, b) => a + b, 0);
+    const deltaBase = chunks * features * CHUNK;
+    const partialBase = 2 * deltaBase;
+    const scratch = buf('step-scratch', partialBase + chunks * P);
+    const params = own(
+      gpu.uniform(
+        'value/step-params',
+        ValueStepParams.pack({ batch: B, obsDim, layerCount: mlp.layout.layers.length, chunks, paramCount: P, features, deltaBase, partialBase, lr: cfg.vfLr, ...ADAM }),
+      ),
+    );
+    const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
+    const code = wgsl(ValueStepParams.wgsl(), valueStepWgsl);
+    const kernel = (entryPoint: 'value_grad' | 'value_adam') =>
+      Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_grad' ? {} : { ADAM_WG } });
+    const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, scratch, moments: this.moments };
+    const grad = kernel('value_grad');
+    const adam = kernel('value_adam');
+    const gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
+    const adamOp = dispatchOp('value-adam', adam, adam.bind(resources), 1);
+    // The same two ops serve every minibatch: c and t advance on the GPU.
     const steps = cfg.vfEpochs * vfMinibatches;
-    for (let i = 0; i < steps; i++) this.ops.push(gather, forward, lossGrad, backward, adamOp, advance);
+    for (let i = 0; i < steps; i++) this.ops.push(gradOp, adamOp);
 
     // Loss of the fitted V on the whole batch: mean (V(s) − R)².
     const vNew = buf('v-new', N);

@@ -1,0 +1,241 @@
+// One minibatch step of the value-function fit in two dispatches: value_grad (forward, loss
+// gradient and backward pass of the minibatch, by chunks of WG samples) and value_adam (sum of
+// the chunks' gradients, Adam, next minibatch). It replaces eleven dispatches of the layer-by-layer
+// MLP kernels: at minibatch sizes of 64–512 a dispatch's fixed cost, not the arithmetic, was most
+// of a step on a CPU Vulkan driver. Included before: ValueStepParams.
+//
+// The loss of a minibatch of B samples is mean_i (V(s_i) − R_i)². Minibatch c holds samples
+// perm[c·B .. c·B + B); c = counter[0], Adam's step count t − 1 = counter[1].
+//
+// Why this shape: on a CPU Vulkan driver every load costs about the same whatever its address
+// (uniform, consecutive or scattered), and about twice a multiply-add; so the kernels keep
+// register tiles in which every loaded value feeds many multiply-adds (S samples × 16 outputs
+// per weight and input loaded; 8 × 8 products per sample in the gradient).
+//
+// Layout of `scratch`, per chunk of CHUNK samples, feature-major: acts[chunk][f][s] for every feature f of the network (the
+// input, each hidden layer's tanh output, the output V), then deltas ∂loss/∂z in the same shape
+// at p.deltaBase, then each chunk's parameter gradient [chunk][paramCount] at p.partialBase.
+// value_grad: WG invocations of S samples each make a chunk of CHUNK = WG·S samples (CHUNK is
+// also VALUE_CHUNK in value-fit.ts, which sizes the scratch).
+const WG = 16u;
+const S = 4u;
+const CHUNK = WG * S;
+override ADAM_WG: u32 = 256u;
+// Outputs per pass of a dense layer: NACC vec4 accumulators per sample. Tile of the gradient per
+// invocation: TR rows × TC columns of [W | b].
+const NACC = 4u;
+const TR = 8u;
+const TC = 8u;
+
+// Per layer l: l[2l] = (inDim, outDim, W offset, b offset), l[2l + 1] = (first input feature,
+// first output feature, 0, 0). W is row-major [outDim][inDim] in theta.
+struct LayerTable {
+  l: array<vec4<u32>, 18>,
+}
+
+@group(0) @binding(0) var<uniform> p: ValueStepParams;
+@group(0) @binding(1) var<uniform> table: LayerTable;
+@group(0) @binding(2) var<storage, read_write> theta: array<f32>;
+@group(0) @binding(3) var<storage, read> obs: array<f32>;       // [N·obsDim]
+@group(0) @binding(4) var<storage, read> returns: array<f32>;   // [N]
+@group(0) @binding(5) var<storage, read> perm: array<u32>;      // epochs·N shuffled sample indices
+@group(0) @binding(6) var<storage, read_write> counter: array<u32>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(8) var<storage, read_write> moments: array<f32>; // Adam [m: P | v: P]
+
+struct Layer {
+  inDim: u32,
+  outDim: u32,
+  w: u32,
+  b: u32,
+  hIn: u32,
+  hOut: u32,
+}
+
+fn layer(l: u32) -> Layer {
+  let a = table.l[2u * l];
+  let b = table.l[2u * l + 1u];
+  return Layer(a.x, a.y, a.z, a.w, b.x, b.y);
+}
+
+// Word of feature f of sample q (0 ≤ q < CHUNK) of the chunk.
+fn at(chunk: u32, feature: u32, q: u32) -> u32 {
+  return (chunk * p.features + feature) * CHUNK + q;
+}
+
+// W[o .. o+3][k], rows past the layer reading its last row (their sums are never stored).
+fn w_col4(ly: Layer, o: u32, k: u32) -> vec4<f32> {
+  let last = ly.outDim - 1u;
+  return vec4<f32>(
+    theta[ly.w + min(o, last) * ly.inDim + k],
+    theta[ly.w + min(o + 1u, last) * ly.inDim + k],
+    theta[ly.w + min(o + 2u, last) * ly.inDim + k],
+    theta[ly.w + min(o + 3u, last) * ly.inDim + k],
+  );
+}
+
+fn b4(ly: Layer, o: u32) -> vec4<f32> {
+  let last = ly.outDim - 1u;
+  return vec4<f32>(theta[ly.b + min(o, last)], theta[ly.b + min(o + 1u, last)], theta[ly.b + min(o + 2u, last)], theta[ly.b + min(o + 3u, last)]);
+}
+
+// W[o][j .. j+3], columns past the layer reading its last column.
+fn w_row4(ly: Layer, o: u32, j: u32) -> vec4<f32> {
+  let last = ly.inDim - 1u;
+  let base = ly.w + o * ly.inDim;
+  return vec4<f32>(theta[base + min(j, last)], theta[base + min(j + 1u, last)], theta[base + min(j + 2u, last)], theta[base + min(j + 3u, last)]);
+}
+
+// Forward and backward: invocation `lid` owns samples q = s·WG + lid (s < S) of the chunk, and
+// needs nobody else's values. The gradient then needs all the chunk's samples, after a barrier.
+@compute @workgroup_size(WG)
+fn value_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let chunk = wid.x;
+  let db = p.deltaBase;
+  let L = p.layerCount;
+  let c = counter[0];
+
+  // Samples past the minibatch run on its last sample with a zero loss gradient: no control flow
+  // depends on the lane before the barrier, and they add nothing to the gradient.
+  var n: array<u32, S>;
+  for (var s = 0u; s < S; s++) {
+    let i = chunk * CHUNK + s * WG + lid;
+    n[s] = perm[c * p.batch + min(i, p.batch - 1u)];
+    for (var k = 0u; k < p.obsDim; k++) {
+      scratch[at(chunk, k, s * WG + lid)] = obs[n[s] * p.obsDim + k];
+    }
+  }
+
+  // Forward: z = W h + b; tanh on hidden layers, identity on the output.
+  for (var l = 0u; l < L; l++) {
+    let ly = layer(l);
+    let hidden = l + 1u < L;
+    for (var o0 = 0u; o0 < ly.outDim; o0 += 4u * NACC) {
+      var acc: array<vec4<f32>, S * NACC>;
+      for (var a = 0u; a < NACC; a++) {
+        let b = b4(ly, o0 + 4u * a);
+        for (var s = 0u; s < S; s++) { acc[s * NACC + a] = b; }
+      }
+      for (var k = 0u; k < ly.inDim; k++) {
+        var x: array<f32, S>;
+        for (var s = 0u; s < S; s++) { x[s] = scratch[at(chunk, ly.hIn + k, s * WG + lid)]; }
+        for (var a = 0u; a < NACC; a++) {
+          let w = w_col4(ly, o0 + 4u * a, k);
+          for (var s = 0u; s < S; s++) { acc[s * NACC + a] += x[s] * w; }
+        }
+      }
+      for (var s = 0u; s < S; s++) {
+        for (var a = 0u; a < NACC; a++) {
+          for (var e = 0u; e < 4u; e++) {
+            let o = o0 + 4u * a + e;
+            if (o < ly.outDim) {
+              let z = acc[s * NACC + a][e];
+              scratch[at(chunk, ly.hOut + o, s * WG + lid)] = select(z, tanh(z), hidden);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ∂loss/∂V = 2 (V − R) / B (the output layer has one unit).
+  let out = layer(L - 1u).hOut;
+  for (var s = 0u; s < S; s++) {
+    let q = s * WG + lid;
+    let v = scratch[at(chunk, out, q)];
+    let live = chunk * CHUNK + q < p.batch;
+    scratch[db + at(chunk, out, q)] = select(0.0, 2.0 * (v - returns[n[s]]) / f32(p.batch), live);
+  }
+
+  // Backward: δ_{l-1} = (W_lᵀ δ_l) ⊙ (1 − h²), for the hidden layers' outputs.
+  for (var r = 1u; r < L; r++) {
+    let ly = layer(L - r);
+    for (var j0 = 0u; j0 < ly.inDim; j0 += 4u * NACC) {
+      var acc: array<vec4<f32>, S * NACC>;
+      for (var a = 0u; a < S * NACC; a++) { acc[a] = vec4<f32>(); }
+      for (var o = 0u; o < ly.outDim; o++) {
+        var d: array<f32, S>;
+        for (var s = 0u; s < S; s++) { d[s] = scratch[db + at(chunk, ly.hOut + o, s * WG + lid)]; }
+        for (var a = 0u; a < NACC; a++) {
+          let w = w_row4(ly, o, j0 + 4u * a);
+          for (var s = 0u; s < S; s++) { acc[s * NACC + a] += d[s] * w; }
+        }
+      }
+      for (var s = 0u; s < S; s++) {
+        let q = s * WG + lid;
+        for (var a = 0u; a < NACC; a++) {
+          for (var e = 0u; e < 4u; e++) {
+            let j = j0 + 4u * a + e;
+            if (j < ly.inDim) {
+              let h = scratch[at(chunk, ly.hIn + j, q)];
+              scratch[db + at(chunk, ly.hIn + j, q)] = acc[s * NACC + a][e] * (1.0 - h * h);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  storageBarrier();
+  workgroupBarrier();
+
+  // The chunk's gradient: ∂/∂W_l[o][j] = Σ_q δ_l[o][q] h[j][q], ∂/∂b_l[o] = Σ_q δ_l[o][q] (column
+  // j = inDim multiplies 1). Invocations take TR × TC tiles of [W | b] in turn.
+  let pb = p.partialBase + chunk * p.paramCount;
+  for (var l = 0u; l < L; l++) {
+    let ly = layer(l);
+    let colBlocks = (ly.inDim + TC) / TC; // ⌈(inDim + 1) / TC⌉
+    let tiles = colBlocks * ((ly.outDim + TR - 1u) / TR);
+    for (var tile = lid; tile < tiles; tile += WG) {
+      let o0 = (tile / colBlocks) * TR;
+      let c0 = (tile % colBlocks) * TC;
+      var acc: array<f32, TR * TC>;
+      for (var t = 0u; t < TR * TC; t++) { acc[t] = 0.0; }
+      for (var q = 0u; q < CHUNK; q++) {
+        var h: array<f32, TC>;
+        for (var e = 0u; e < TC; e++) {
+          let col = c0 + e;
+          h[e] = select(scratch[at(chunk, ly.hIn + min(col, ly.inDim - 1u), q)], 1.0, col == ly.inDim);
+        }
+        for (var t = 0u; t < TR; t++) {
+          let d = scratch[db + at(chunk, ly.hOut + min(o0 + t, ly.outDim - 1u), q)];
+          for (var e = 0u; e < TC; e++) { acc[t * TC + e] += d * h[e]; }
+        }
+      }
+      for (var t = 0u; t < TR; t++) {
+        let o = o0 + t;
+        for (var e = 0u; e < TC; e++) {
+          let col = c0 + e;
+          if (o < ly.outDim && col <= ly.inDim) {
+            scratch[pb + select(ly.w + o * ly.inDim + col, ly.b + o, col == ly.inDim)] = acc[t * TC + e];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Sum of the chunks' gradients and one Adam step on theta (one workgroup: the parameter vector
+// is small, and a single workgroup can advance the counters after everyone has read them).
+@compute @workgroup_size(ADAM_WG)
+fn value_adam(@builtin(local_invocation_index) lid: u32) {
+  let P = p.paramCount;
+  let t = f32(counter[1] + 1u);
+  let c1 = 1.0 - pow(p.beta1, t);
+  let c2 = 1.0 - pow(p.beta2, t);
+  for (var i = lid; i < P; i += ADAM_WG) {
+    var g = 0.0;
+    for (var c = 0u; c < p.chunks; c++) { g += scratch[p.partialBase + c * P + i]; }
+    let m = p.beta1 * moments[i] + (1.0 - p.beta1) * g;
+    let v = p.beta2 * moments[P + i] + (1.0 - p.beta2) * g * g;
+    moments[i] = m;
+    moments[P + i] = v;
+    theta[i] -= p.lr * (m / c1) / (sqrt(v / c2) + p.eps);
+  }
+  storageBarrier();
+  workgroupBarrier();
+  if (lid == 0u) {
+    counter[0] += 1u;
+    counter[1] += 1u;
+  }
+}
