@@ -262,12 +262,20 @@ export class Gpu {
       this.counters.readbacks += 1;
       const submitted = performance.now();
       const pace = this.pacer && options.pace !== undefined ? options.pace : null;
+      let slept = false;
       if (pace !== null) {
         const ms = this.pacer!.sleepBefore(pace, 0);
-        if (ms > 0) await sleep(ms);
+        if (ms > 0) {
+          await sleep(ms);
+          slept = true;
+        }
       }
+      const mapping = performance.now();
       await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, total));
-      if (pace !== null) this.pacer!.observe(pace, performance.now() - submitted);
+      if (pace !== null) {
+        const done = performance.now();
+        this.pacer!.observe(pace, done - submitted, slept ? done - mapping : undefined);
+      }
       this.throwIfFailed();
       const all = staging.getMappedRange(0, Math.max(4, total)).slice(0);
       staging.unmap();
