@@ -42,7 +42,7 @@ const USAGE = `npm run bench -- [options]
   --max-timesteps N    give up on a seed after this many env steps (default 300000)
   --eval-every N       evaluate every N iterations while timing the solve (default 1)
   --no-timestamps      time phases and kernels on the host even where the adapter has timestamp queries
-  --no-paced-waits     let Dawn spin a core while waiting for each iteration (for A/B runs)
+  --no-sleep-waits     let Dawn spin a core while waiting for the GPU (for A/B runs)
   --out FILE           where to write the JSON (default bench/results/run-<time>-<mode>.json)
   --help`;
 
@@ -84,7 +84,7 @@ function parse() {
         'eval-every': { type: 'string' },
         out: { type: 'string' },
         'no-timestamps': { type: 'boolean' },
-        'no-paced-waits': { type: 'boolean' },
+        'no-sleep-waits': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -123,7 +123,7 @@ function parse() {
     evalEvery: int('eval-every', v['eval-every'], 1, 1),
     out: v.out,
     timestamps: !v['no-timestamps'],
-    pacedWaits: !v['no-paced-waits'],
+    sleepWhileWaiting: !v['no-sleep-waits'],
   };
 }
 
@@ -195,11 +195,11 @@ async function main(): Promise<void> {
   const gpu: Gpu = await createGpu({
     dawnFlags: ['disable-dawn-features=timestamp_quantization'],
     timestampQuery: opts.timestamps,
-    pacedWaits: opts.pacedWaits,
+    sleepWhileWaiting: opts.sleepWhileWaiting,
   });
   log(
     `adapter: ${gpu.adapter.description || gpu.adapter.device} (timestamp queries: ${gpu.hasTimestampQuery ? 'yes' : 'no'}, ` +
-      `paced waits: ${gpu.pacesWaits ? 'yes' : 'no'})`,
+      `sleeping waits: ${gpu.sleepsWhileWaiting ? 'yes' : 'no'})`,
   );
   const results: Record<string, unknown> = {
     schema: 1,
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     adapter: gpu.adapter,
     timestampQueries: gpu.hasTimestampQuery,
-    pacedWaits: gpu.pacesWaits,
+    sleepWhileWaiting: gpu.sleepsWhileWaiting,
     peer: peer ? { command: peer.command, versions: peer.versions } : opts.vsSb3 ? { unavailable: peerMissing } : null,
     load: { start: startLoad },
   };

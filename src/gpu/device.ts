@@ -4,7 +4,7 @@
  */
 import { DeviceLostError, GpuError, NoWebGpuError } from './errors.js';
 import { StagingPool } from './staging.js';
-import { WaitPacer, sleep } from './pacer.js';
+import { waitSleeping } from './wait.js';
 
 export interface CreateGpuOptions {
   /** Passed to requestAdapter. Default: 'high-performance'. */
@@ -18,11 +18,10 @@ export interface CreateGpuOptions {
   /** Label prefix for the device. */
   label?: string;
   /**
-   * Sleep on a timer for most of a repeated submit's expected duration before waiting on its
-   * results, instead of letting Dawn's Node binding spin a core while it waits (see pacer.ts).
-   * Only has an effect with Dawn in Node. Default: true.
+   * While waiting for the GPU, sleep between Dawn's polls instead of letting its Node binding spin
+   * a core (see wait.ts). Only has an effect with Dawn in Node. Default: true.
    */
-  pacedWaits?: boolean;
+  sleepWhileWaiting?: boolean;
 }
 
 export interface AdapterSummary {
@@ -77,17 +76,15 @@ export class Gpu {
   readonly counters = { submits: 0, readbacks: 0 };
   private readonly errors: Error[] = [];
   private readonly cache = new Map<string, unknown>();
-  /** Set when waits are paced (Dawn in Node, unless turned off). */
-  private readonly pacer: WaitPacer | null;
   private destroyed = false;
 
   private constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
     readonly hasTimestampQuery: boolean,
-    pacedWaits: boolean,
+    /** Whether waits for the GPU sleep between Dawn's polls (see CreateGpuOptions). */
+    readonly sleepsWhileWaiting: boolean,
   ) {
-    this.pacer = pacedWaits ? new WaitPacer() : null;
     this.staging = new StagingPool(device);
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
@@ -147,7 +144,7 @@ export class Gpu {
         backend,
       },
       wantTs,
-      backend === 'dawn-node' && (options.pacedWaits ?? true),
+      backend === 'dawn-node' && (options.sleepWhileWaiting ?? true),
     );
   }
 
@@ -212,8 +209,13 @@ export class Gpu {
 
   /** Waits for all submitted work, then throws the first GPU error if any. */
   async flush(): Promise<void> {
-    await this.device.queue.onSubmittedWorkDone();
+    await this.wait(this.device.queue.onSubmittedWorkDone());
     this.throwIfFailed();
+  }
+
+  /** Awaits a WebGPU promise, sleeping between Dawn's polls where that is on. */
+  private wait<T>(promise: Promise<T>): Promise<T> {
+    return this.sleepsWhileWaiting ? waitSleeping(promise) : promise;
   }
 
   /**
@@ -224,22 +226,14 @@ export class Gpu {
     return this.submitAndRead('readback', () => {}, ranges);
   }
 
-  /** Whether waits are paced (see CreateGpuOptions.pacedWaits). */
-  get pacesWaits(): boolean {
-    return this.pacer !== null;
-  }
-
   /**
    * Records `record`'s commands and the copies of `ranges` into a staging buffer in ONE command
    * buffer, submits it, and maps the results: a whole step plus its readback in one submit.
-   * `pace` names a kind of submit that repeats with about the same work (e.g. 'iteration'): with
-   * paced waits, the wait for it starts with a sleep as long as most of its last durations.
    */
   async submitAndRead(
     label: string,
     record: (encoder: GPUCommandEncoder) => void,
     ranges: ReadonlyArray<{ buffer: GPUBuffer; offset?: number; size?: number }>,
-    options: { pace?: string } = {},
   ): Promise<ArrayBuffer[]> {
     this.throwIfFailed();
     const sized = ranges.map((r) => {
@@ -260,22 +254,7 @@ export class Gpu {
         }
       });
       this.counters.readbacks += 1;
-      const submitted = performance.now();
-      const pace = this.pacer && options.pace !== undefined ? options.pace : null;
-      let slept = false;
-      if (pace !== null) {
-        const ms = this.pacer!.sleepBefore(pace, 0);
-        if (ms > 0) {
-          await sleep(ms);
-          slept = true;
-        }
-      }
-      const mapping = performance.now();
-      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, total));
-      if (pace !== null) {
-        const done = performance.now();
-        this.pacer!.observe(pace, done - submitted, slept ? done - mapping : undefined);
-      }
+      await this.wait(staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, total)));
       this.throwIfFailed();
       const all = staging.getMappedRange(0, Math.max(4, total)).slice(0);
       staging.unmap();

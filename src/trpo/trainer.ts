@@ -102,8 +102,6 @@ function checkBufferSizes(gpu: Gpu, cfg: TRPOConfig, obsDim: number, headDim: nu
   }
 }
 
-let trainersCreated = 0;
-
 export class Trainer {
   readonly spec: EnvSpec;
   readonly policyLayout: MlpLayout;
@@ -123,8 +121,6 @@ export class Trainer {
   private readonly valueFit: ValueFitStage;
   private readonly mlps: MlpKernels[];
   private readonly timing: { querySet: GPUQuerySet; resolve: GPUBuffer } | null;
-  /** Names this trainer's iterations for the Gpu's paced waits (each trainer has its own pace). */
-  private readonly paceKey = `trpo-iteration-${++trainersCreated}`;
   private permCounter = 0;
   private destroyed = false;
 
@@ -301,7 +297,7 @@ export class Trainer {
         pass.end();
       });
       if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * phases.length, timing.resolve, 0);
-    }, ranges, { pace: this.paceKey });
+    }, ranges);
     const t1 = performance.now();
 
     const stats = new Float32Array(statsBytes!);
