@@ -71,6 +71,8 @@ export interface LineSearchDecision {
 /** Backtracking line search over the candidates the GPU evaluated: the first with KL ≤ δ and L improved. */
 export function lineSearch(stats: Float32Array, cfg: TRPOConfig, surrogateBefore: number): LineSearchDecision {
   if (stats[stat('BAD_STEP')] !== 0) return { accepted: null, reason: 'non-finite-step' };
+  // The GPU found candidate 0 acceptable by this same rule and did not evaluate the others.
+  if (stats[stat('LS_SKIPPED')] === 1) return { accepted: 0, reason: null };
   const K = cfg.lineSearchSteps;
   let reason: LineSearchDecision['reason'] = 'no-improvement';
   for (let k = 0; k < K; k++) {

@@ -6,8 +6,9 @@
  *   2. gradient:   g = ∇_θ L(θ) at θ_old, L the importance-sampled surrogate
  *   3. CG:         x ≈ F⁻¹ g with F v = Jᵀ M J v / N + damping·v (Gauss-Newton form of ∇²KL)
  *   4. step:       β = sqrt(2δ / xᵀFx), guarded against non-finite or non-positive xᵀFx
- *   5. candidates: θ_k = θ_old + shrinkᵏ β x, k < K, all evaluated in one batched pass:
- *                  L(θ_k) and mean KL(π_old ‖ π_k) into the stats buffer
+ *   5. candidates: θ_k = θ_old + shrinkᵏ β x, k < K: L(θ_k) and mean KL(π_old ‖ π_k) into the
+ *                  stats buffer; θ_0 first, the rest in one batched pass that runs only when the
+ *                  GPU finds θ_0 rejected (line-search-gate.ts)
  *
  * The host then reads the stats once and accepts the first candidate with KL ≤ δ and an
  * improvement > 0 (line search, in trainer.ts), or keeps θ_old.
@@ -20,6 +21,7 @@ import { dotOp, meanOp, sumOp } from '../kernels/reduce.js';
 import { derived, type TRPOConfig } from './config.js';
 import { fisherVectorProductOps, fvpScratch, type FvpContext } from './fvp.js';
 import { PolicyKernels } from './policy-kernels.js';
+import { lineSearchGate } from './line-search-gate.js';
 import { CAND_BASE, stat, type StatSlot } from './stats.js';
 
 
@@ -148,16 +150,30 @@ export class PolicyStep {
     push(k.op('step_scale', 1, { theta, out: Ap, stats }));
 
     phase = this.phases.lineSearch;
-    // 5. Candidates θ_k and, for each, the surrogate and mean KL over the batch, in one pass.
+    // 5. Candidates θ_k, and for each the surrogate and mean KL over the batch. Candidate 0 (the
+    //    full step) first; the others, in one batched pass, only if the GPU finds candidate 0
+    //    rejected (the full step is accepted in most iterations).
     this.cand = buf('candidates', K * P);
     push(k.op('make_candidates', K * P, { theta, aux: x, out: this.cand, stats }));
     const candOut = buf('candidate-dist', K * N * A);
-    push(mlp.forwardOp({ params: this.cand, input: obs, output: candOut, batch: N, sets: K, paramStride: P }));
     const terms = buf('candidate-terms', 2 * K * N);
-    push(k.op('candidate_terms', K * N, { theta, cand: this.cand, dist: candOut, adv, actions, aux: sur, out: terms, stats }));
-    for (let c = 0; c < K; c++) {
-      push(meanOp(gpu, vec(terms, N, c * N), { buffer: stats, index: CAND_BASE + c }));
-      push(meanOp(gpu, vec(terms, N, K * N + c * N), { buffer: stats, index: CAND_BASE + K + c }));
+    const candidateMeans = (c: number): Op[] => [
+      meanOp(gpu, vec(terms, N, c * N), { buffer: stats, index: CAND_BASE + c }),
+      meanOp(gpu, vec(terms, N, K * N + c * N), { buffer: stats, index: CAND_BASE + K + c }),
+    ];
+    const termBindings = { theta, cand: this.cand, dist: candOut, adv, actions, aux: sur, out: terms, stats };
+    push(mlp.forwardOp({ params: this.cand, input: obs, output: candOut, batch: N, sets: 1, paramStride: P }));
+    push(k.op('candidate_terms', N, termBindings));
+    for (const op of candidateMeans(0)) push(op);
+    if (K > 1) {
+      const restForward = mlp.forwardOp({ params: this.cand, input: obs, output: candOut, batch: N, sets: K, paramStride: P });
+      this.destroyers.push(restForward.destroy);
+      const rest = [restForward, k.op('candidate_terms', K * N, termBindings)];
+      for (let c = 1; c < K; c++) rest.push(...candidateMeans(c));
+      const gate = lineSearchGate(gpu, rest, stats, cfg);
+      this.destroyers.push(gate.destroy);
+      push(gate.gate);
+      push(gate.rest);
     }
   }
 

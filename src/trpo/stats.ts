@@ -23,6 +23,7 @@ export const STAT_SLOTS = [
   'CG_BETA',
   'VALUE_LOSS', // mean (V(s) − R)² after the fit
   'VAR_RETURNS', // Var(R)
+  'LS_SKIPPED', // 1 when the GPU accepted candidate 0 and skipped the others (line_search_gate.wgsl)
 ] as const;
 
 export type StatSlot = (typeof STAT_SLOTS)[number];
