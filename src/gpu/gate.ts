@@ -38,10 +38,11 @@ export class GatedOps implements Op {
   ) {
     const recorded = recordDispatches(ops);
     this.dispatches = recorded.length;
-    const flat = new Uint32Array(recorded.flat());
-    this.counts = gpu.upload(`${label}/counts`, flat.length ? flat : new Uint32Array(3));
+    // A buffer cannot be empty: ops without dispatches still get one (unused) triple.
+    const counts = recorded.length ? new Uint32Array(recorded.flat()) : new Uint32Array(3);
+    this.counts = gpu.upload(`${label}/counts`, counts);
     // Until a gate writes them, the arguments are the recorded counts: ungated, the ops run.
-    this.args = gpu.upload(`${label}/args`, flat.length ? flat : new Uint32Array(3), GPUBufferUsage.INDIRECT);
+    this.args = gpu.upload(`${label}/args`, counts, GPUBufferUsage.INDIRECT);
   }
 
   encode(pass: GPUComputePassEncoder): void {

@@ -2,7 +2,7 @@
 // gradient and backward pass of the minibatch, by chunks of WG samples) and value_adam (sum of
 // the chunks' gradients, Adam, next minibatch). It replaces eleven dispatches of the layer-by-layer
 // MLP kernels: at minibatch sizes of 64–512 a dispatch's fixed cost, not the arithmetic, was most
-// of a step on a CPU Vulkan driver. Included before: ValueStepParams.
+// of a step on a CPU Vulkan driver. Included before: ValueStepParams, WG and S.
 //
 // The loss of a minibatch of B samples is mean_i (V(s_i) − R_i)². Minibatch c holds samples
 // perm[c·B .. c·B + B); c = counter[0], Adam's step count t − 1 = counter[1].
@@ -15,10 +15,8 @@
 // Layout of `scratch`, per chunk of CHUNK samples, feature-major: acts[chunk][f][s] for every feature f of the network (the
 // input, each hidden layer's tanh output, the output V), then deltas ∂loss/∂z in the same shape
 // at p.deltaBase, then each chunk's parameter gradient [chunk][paramCount] at p.partialBase.
-// value_grad: WG invocations of S samples each make a chunk of CHUNK = WG·S samples (CHUNK is
-// also VALUE_CHUNK in value-fit.ts, which sizes the scratch).
-const WG = 16u;
-const S = 4u;
+// value_grad: WG invocations of S samples each make a chunk of CHUNK = WG·S samples. WG and S
+// are written before this file by value-fit.ts, which sizes the scratch from the same numbers.
 const CHUNK = WG * S;
 override ADAM_WG: u32 = 256u;
 // Outputs per pass of a dense layer: NACC vec4 accumulators per sample. Tile of the gradient per

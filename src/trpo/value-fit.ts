@@ -31,9 +31,13 @@ export const ValueStepParams = new StructLayout('ValueStepParams', [
 /** Adam's constants for the value function (sb3's TRPO uses Adam with eps 1e-5). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
 
-/** Samples per workgroup of value_grad: CHUNK in value_step.wgsl. */
-export const VALUE_CHUNK = 64;
-const CHUNK = VALUE_CHUNK;
+/**
+ * value_grad's shape, written into value_step.wgsl as its WG and S constants (S sizes register
+ * arrays, so it cannot be an override): WG invocations of S samples make a chunk of CHUNK samples.
+ */
+const GRAD_WG = 16;
+const SAMPLES = 4;
+const CHUNK = GRAD_WG * SAMPLES;
 const ADAM_WG = 256;
 /** Layers the layer table of value_step.wgsl holds (8 hidden layers and the output). */
 const MAX_LAYERS = 9;
@@ -109,7 +113,7 @@ export class ValueFitStage {
       ),
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
-    const code = wgsl(ValueStepParams.wgsl(), valueStepWgsl);
+    const code = wgsl(ValueStepParams.wgsl(), `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`, valueStepWgsl);
     const kernel = (entryPoint: 'value_grad' | 'value_adam') =>
       Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_grad' ? {} : { ADAM_WG } });
     const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, scratch, moments: this.moments };
