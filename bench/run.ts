@@ -39,6 +39,9 @@ const USAGE = `npm run bench -- [options]
   --iters N            measured iterations per throughput case (default 5, quick 2)
   --warmup N           warm-up iterations per throughput case (default 1)
   --seeds N            seeds for time to solve (default 5)
+  --first-seed N       the first of those seeds (default 0)
+  --solve-config JSON  config fields over the CartPole-v1 preset for time to solve, for both
+                       trainers, e.g. '{"maxKl":0.03}' (default: the preset as it is)
   --max-timesteps N    give up on a seed after this many env steps (default 300000)
   --eval-every N       evaluate every N iterations while timing the solve (default 1)
   --no-timestamps      time phases and kernels on the host even where the adapter has timestamp queries
@@ -66,6 +69,29 @@ function int(name: string, v: string | undefined, dflt: number, min = 0): number
   return n;
 }
 
+/** --solve-config: a JSON object of config fields, checked like any Trainer config. */
+function solveConfig(text: string | undefined): Partial<TRPOConfig> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    process.stderr.write(`bench: --solve-config must be a JSON object, got ${text} (${(e as Error).message})\n`);
+    process.exit(2);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    process.stderr.write(`bench: --solve-config must be a JSON object of config fields, got ${text}\n`);
+    process.exit(2);
+  }
+  try {
+    resolveConfig(value as Partial<TRPOConfig>, presetConfig('CartPole-v1'));
+  } catch (e) {
+    process.stderr.write(`bench: --solve-config: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  return value as Partial<TRPOConfig>;
+}
+
 function parse() {
   let parsed;
   try {
@@ -80,6 +106,8 @@ function parse() {
         iters: { type: 'string' },
         warmup: { type: 'string' },
         seeds: { type: 'string' },
+        'first-seed': { type: 'string' },
+        'solve-config': { type: 'string' },
         'max-timesteps': { type: 'string' },
         'eval-every': { type: 'string' },
         out: { type: 'string' },
@@ -119,6 +147,8 @@ function parse() {
     iters: int('iters', v.iters, quick ? 2 : 5, 1),
     warmup: int('warmup', v.warmup, 1, 1),
     seeds: int('seeds', v.seeds, 5, 1),
+    firstSeed: int('first-seed', v['first-seed'], 0),
+    solveConfig: solveConfig(v['solve-config']),
     maxTimesteps: int('max-timesteps', v['max-timesteps'], 300_000, 1),
     evalEvery: int('eval-every', v['eval-every'], 1, 1),
     out: v.out,
@@ -320,14 +350,15 @@ async function main(): Promise<void> {
         evalEvery: opts.evalEvery,
         evalEpisodes: 10,
         threshold: 500,
+        config: opts.solveConfig,
       };
-      const config = resolveConfig({}, presetConfig('CartPole-v1'));
+      const config = resolveConfig(opts.solveConfig, presetConfig('CartPole-v1'));
       log('time to solve CartPole-v1: warm-up (pipeline creation)');
       const warmupSeconds = await warmUpSolve(gpu, { ...base, seed: 0 });
       const ours: SolveResult[] = [];
       const sb3: PeerSolve[] = [];
       const loads: LoadSample[] = [];
-      for (let seed = 0; seed < opts.seeds; seed++) {
+      for (let seed = opts.firstSeed; seed < opts.firstSeed + opts.seeds; seed++) {
         const r = await timeToSolve(gpu, { ...base, seed });
         ours.push(r);
         log(`  seed ${seed} ours: ${r.solved ? `${r.trainSeconds!.toFixed(1)} s, ${r.timesteps} steps` : `not solved in ${r.timesteps} steps`}`);
@@ -468,6 +499,9 @@ function kernelTable(rows: KernelRow[]): string {
   );
 }
 
+const overrides = (c: Partial<TRPOConfig> | undefined): string =>
+  c && Object.keys(c).length ? ` with ${Object.entries(c).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}` : '';
+
 function solveTable(s: SolveSection): string {
   const withPeer = s.sb3 !== null;
   const header = ['seed', 'train s', 'iterations', 'env steps', 'eval s (overhead)'];
@@ -483,7 +517,7 @@ function solveTable(s: SolveSection): string {
   if (withPeer) medianRow.push(secs(s.sb3MedianSeconds), '', '');
   rows.push(medianRow);
   return (
-    `### Time to solve CartPole-v1 (deterministic eval of ${s.options.evalEpisodes} episodes ≥ ${s.options.threshold}, every ${s.options.evalEvery} iteration(s); preset '${s.options.preset}', at most ${s.options.maxTimesteps.toLocaleString('en-US')} steps)\n\n` +
+    `### Time to solve CartPole-v1 (deterministic eval of ${s.options.evalEpisodes} episodes ≥ ${s.options.threshold}, every ${s.options.evalEvery} iteration(s); preset '${s.options.preset}'${overrides(s.options.config)}, at most ${s.options.maxTimesteps.toLocaleString('en-US')} steps)\n\n` +
     table(header, rows) +
     `\n\nTraining seconds exclude evaluation (its time is the eval column) and the one-off warm-up (pipeline creation: ${s.warmupSeconds.toFixed(1)} s).` +
     (s.ratio !== null ? ` Ours / sb3 median: ${s.ratio.toFixed(2)}×.` : '')

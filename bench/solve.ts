@@ -5,6 +5,7 @@
  */
 import type { EnvId } from '../src/envs/spaces.js';
 import type { Gpu } from '../src/gpu/index.js';
+import type { TRPOConfig } from '../src/trpo/config.js';
 import { Trainer } from '../src/trpo/trainer.js';
 
 export interface SolveOptions {
@@ -15,6 +16,8 @@ export interface SolveOptions {
   evalEvery: number;
   evalEpisodes: number;
   threshold: number;
+  /** Config fields over the preset. */
+  config?: Partial<TRPOConfig>;
 }
 
 export interface SolveResult {
@@ -37,7 +40,7 @@ export interface SolveResult {
  */
 export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number> {
   const t0 = performance.now();
-  const t = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset });
+  const t = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config });
   try {
     await t.iterate();
     await t.evaluate({ episodes: opts.evalEpisodes, deterministic: true });
@@ -49,7 +52,7 @@ export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number>
 
 export async function timeToSolve(gpu: Gpu, opts: SolveOptions): Promise<SolveResult> {
   const c0 = performance.now();
-  const trainer = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset });
+  const trainer = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config });
   const createSeconds = (performance.now() - c0) / 1000;
   let trainMs = 0;
   let evalMs = 0;
