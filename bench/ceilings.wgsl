@@ -42,7 +42,10 @@ fn copy4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * WG * S + lid;
   for (var o0 = 0u; o0 < dims.n; o0 += 4u * NACC) {
+    // Zeroed explicitly: with Dawn on lavapipe a `var` declared in a loop body without an
+    // initializer keeps the previous iteration's value (as in mlp_backward.wgsl).
     var acc: array<vec4<f32>, MAX_ACC>;
+    for (var i = 0u; i < MAX_ACC; i++) { acc[i] = vec4<f32>(); }
     for (var k = 0u; k < dims.k; k++) {
       var xs: array<f32, MAX_S>;
       for (var s = 0u; s < S; s++) {

@@ -102,6 +102,27 @@ function seeded(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
+/**
+ * The ceiling kernel must compute what it claims, or its rate means nothing: a sample of Y = W·X
+ * (X [k][m], W [n][k], Y [n][m]) against float64.
+ */
+async function checkMatmul(gpu: Gpu, Y: GPUBuffer, m: number, k: number, n: number, X: Float32Array, W: Float32Array): Promise<void> {
+  const y = await gpu.readF32(Y);
+  for (let t = 0; t < 257; t++) {
+    const o = (t * 7) % n;
+    const i = (t * 2_654_435_761) % m;
+    let ref = 0;
+    let mag = 0;
+    for (let j = 0; j < k; j++) {
+      ref += W[o * k + j]! * X[j * m + i]!;
+      mag += Math.abs(W[o * k + j]! * X[j * m + i]!);
+    }
+    if (!(Math.abs(y[o * m + i]! - ref) <= 1e-5 * mag)) {
+      throw new Error(`bench: the ceiling matmul computed Y[${o}][${i}] = ${y[o * m + i]}, expected ${ref}`);
+    }
+  }
+}
+
 /** Multiply-adds per sample of a dense layer stack, and of the first layer. */
 function macs(layout: MlpLayout): { all: number; first: number } {
   const all = layout.layers.reduce((s, l) => s + l.inDim * l.outDim, 0);
@@ -196,11 +217,14 @@ export async function measureKernels(gpu: Gpu, opts: KernelOptions): Promise<Ker
     const n = 64;
     const S = 4;
     const mmKernel = Kernel.get(gpu, { label: 'bench-matmul', code, entryPoint: 'matmul', bindings: scalarBindings, constants: { WG: 64, S, NACC: 2 } });
-    const X = buf('matmul-x', seeded(m * k, 1));
-    const W = buf('matmul-w', seeded(k * n, 2));
+    const xData = seeded(m * k, 1);
+    const wData = seeded(k * n, 2);
+    const X = buf('matmul-x', xData);
+    const W = buf('matmul-w', wData);
     const Y = buf('matmul-y', new Float32Array(m * n));
     const mmGroup = mmKernel.bind({ dims: dimsBuf(m, k, n, 0), a: X, b: W, c: Y });
     const mm = await timeOp(timer, 'matmul', (p) => mmKernel.dispatch(p, mmGroup, m / (64 * S)), opts);
+    await checkMatmul(gpu, Y, m, k, n, xData, wData);
     row({
       group: 'ceiling',
       name: 'matmul (dense-layer shape)',
