@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TRPOConfig } from '../src/trpo/config.js';
+import type { SolveResult } from './solve.js';
 
 /** The runner, found next to the built benchmark (bench/.build/run.js) or next to this file. */
 function runnerPath(): string {
@@ -103,15 +104,8 @@ export async function peerThroughput(peer: Peer, env: string, config: TRPOConfig
   };
 }
 
-export interface PeerSolve {
-  seed: number;
-  solved: boolean;
-  trainSeconds: number | null;
-  iterations: number;
-  timesteps: number;
-  evalSeconds: number;
-  evals: number;
-  lastEvalReturn: number | null;
+/** sb3-contrib's time to solve, in the shape of ours (it has no Trainer.create to time). */
+export interface PeerSolve extends Omit<SolveResult, 'createSeconds'> {
   /** The runner failed (its error is in the log); counts as unsolved. */
   failed?: boolean;
 }

@@ -58,6 +58,17 @@ export async function timeToSolve(gpu: Gpu, opts: SolveOptions): Promise<SolveRe
   let evalMs = 0;
   let evals = 0;
   let lastEvalReturn: number | null = null;
+  const result = (solved: boolean): SolveResult => ({
+    seed: opts.seed,
+    solved,
+    trainSeconds: solved ? trainMs / 1000 : null,
+    iterations: trainer.iteration,
+    timesteps: trainer.timesteps,
+    evalSeconds: evalMs / 1000,
+    evals,
+    lastEvalReturn,
+    createSeconds,
+  });
   try {
     while (trainer.timesteps < opts.maxTimesteps) {
       const t0 = performance.now();
@@ -69,31 +80,9 @@ export async function timeToSolve(gpu: Gpu, opts: SolveOptions): Promise<SolveRe
       evalMs += performance.now() - e0;
       evals += 1;
       lastEvalReturn = r.meanReturn;
-      if (r.meanReturn >= opts.threshold) {
-        return {
-          seed: opts.seed,
-          solved: true,
-          trainSeconds: trainMs / 1000,
-          iterations: trainer.iteration,
-          timesteps: trainer.timesteps,
-          evalSeconds: evalMs / 1000,
-          evals,
-          lastEvalReturn,
-          createSeconds,
-        };
-      }
+      if (r.meanReturn >= opts.threshold) return result(true);
     }
-    return {
-      seed: opts.seed,
-      solved: false,
-      trainSeconds: null,
-      iterations: trainer.iteration,
-      timesteps: trainer.timesteps,
-      evalSeconds: evalMs / 1000,
-      evals,
-      lastEvalReturn,
-      createSeconds,
-    };
+    return result(false);
   } finally {
     trainer.destroy();
   }
