@@ -69,27 +69,31 @@ function int(name: string, v: string | undefined, dflt: number, min = 0): number
   return n;
 }
 
-/** --solve-config: a JSON object of config fields, checked like any Trainer config. */
-function solveConfig(text: string | undefined): Partial<TRPOConfig> {
-  if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    process.stderr.write(`bench: --solve-config must be a JSON object, got ${text} (${(e as Error).message})\n`);
-    process.exit(2);
+/**
+ * --solve-config: a JSON object of config fields over the CartPole-v1 preset, checked like any
+ * Trainer config. Returns the fields (for Trainer.create) and the full config they give (for sb3).
+ */
+function solveConfig(text: string | undefined): { fields: Partial<TRPOConfig>; config: TRPOConfig } {
+  let value: unknown = {};
+  if (text !== undefined) {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      process.stderr.write(`bench: --solve-config must be a JSON object, got ${text} (${(e as Error).message})\n`);
+      process.exit(2);
+    }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     process.stderr.write(`bench: --solve-config must be a JSON object of config fields, got ${text}\n`);
     process.exit(2);
   }
+  const fields = value as Partial<TRPOConfig>;
   try {
-    resolveConfig(value as Partial<TRPOConfig>, presetConfig('CartPole-v1'));
+    return { fields, config: resolveConfig(fields, presetConfig('CartPole-v1')) };
   } catch (e) {
     process.stderr.write(`bench: --solve-config: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  return value as Partial<TRPOConfig>;
 }
 
 function parse() {
@@ -148,7 +152,7 @@ function parse() {
     warmup: int('warmup', v.warmup, 1, 1),
     seeds: int('seeds', v.seeds, 5, 1),
     firstSeed: int('first-seed', v['first-seed'], 0),
-    solveConfig: solveConfig(v['solve-config']),
+    solve: solveConfig(v['solve-config']),
     maxTimesteps: int('max-timesteps', v['max-timesteps'], 300_000, 1),
     evalEvery: int('eval-every', v['eval-every'], 1, 1),
     out: v.out,
@@ -350,9 +354,9 @@ async function main(): Promise<void> {
         evalEvery: opts.evalEvery,
         evalEpisodes: 10,
         threshold: 500,
-        config: opts.solveConfig,
+        config: opts.solve.fields,
       };
-      const config = resolveConfig(opts.solveConfig, presetConfig('CartPole-v1'));
+      const { config } = opts.solve;
       log('time to solve CartPole-v1: warm-up (pipeline creation)');
       const warmupSeconds = await warmUpSolve(gpu, { ...base, seed: 0 });
       const ours: SolveResult[] = [];
