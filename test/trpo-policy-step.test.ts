@@ -75,20 +75,27 @@ describe.skipIf(!gpu)('conjugate gradient on the GPU', () => {
       const fx = g.storage('cg/fx', P * 4);
       const ctx = { gpu: g, mlp, kernels, theta, obs, dist, acts, batch: N, headDim: A, stats: g.storage('cg/s2', 256) };
       runOps(g, 'cg-check', [mlp.forwardOp({ params: theta, input: obs, output: dist, acts, batch: N }), ...fisherVectorProductOps(ctx, fvpScratch(ctx), step.vectors.x, fx)]);
-      const [gv, fxv, st] = (await g.readRanges([{ buffer: step.vectors.g }, { buffer: fx }, { buffer: stats }])).map((b) => new Float32Array(b));
+      const [gv, xv, fxv, st] = (await g.readRanges([{ buffer: step.vectors.g }, { buffer: step.vectors.x }, { buffer: fx }, { buffer: stats }])).map(
+        (b) => new Float32Array(b),
+      );
       let num = 0;
       let den = 0;
+      let xFx = 0;
       for (let i = 0; i < P; i++) {
         num += (fxv![i]! - gv![i]!) ** 2;
         den += gv![i]! ** 2;
+        xFx += xv![i]! * fxv![i]!;
       }
       const recurrence = Math.sqrt(st![stat('CG_RR')]! / st![stat('CG_RR0')]!);
       step.destroy();
       kernels.destroy();
-      return { trueResidual: Math.sqrt(num / den), recurrence };
+      return { trueResidual: Math.sqrt(num / den), recurrence, xFx, shs: st![stat('SHS')]! };
     };
     const few = await residual(3);
     const many = await residual(Math.min(100, 2 * P));
+    // The step length's xᵀFx comes from CG's residual (gᵀx − xᵀr), not from another product: it
+    // must match xᵀ(F x) with F x from a separate FVP, summed in float64 (seen: 1–3e-7 relative).
+    for (const r of [few, many]) expect(Math.abs(r.shs - r.xFx)).toBeLessThan(1e-5 * r.xFx);
     // With P unknowns, CG converges in ≤ P steps in exact arithmetic; 2P iterations in f32 must
     // bring the true residual far below the 3-iteration one, and the recurrence must track it.
     expect(many.trueResidual).toBeLessThan(1e-3);

@@ -132,11 +132,13 @@ fn fvp_finish(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   out[i] = fv + params.damping * v;
 }
 
-// Step length from the quadratic model: β = sqrt(2δ / xᵀFx). A non-finite or non-positive xᵀFx
-// (inexact CG, NaN gradients) gives β = 0 and the flag S_BAD_STEP, so no candidate moves θ.
+// Step length from the quadratic model: β = sqrt(2δ / xᵀFx), with xᵀFx = gᵀx − xᵀr from CG's
+// residual r = g − F x (F damped, as in fvp_finish). A non-finite or non-positive xᵀFx (inexact CG,
+// NaN gradients) gives β = 0 and the flag S_BAD_STEP, so no candidate moves θ.
 @compute @workgroup_size(1)
 fn step_scale() {
-  let shs = stats[S_SHS];
+  let shs = stats[S_G_DOT_X] - stats[S_X_DOT_R];
+  stats[S_SHS] = shs;
   let ok = shs > 0.0 && shs < 3.0e38 && stats[S_G_DOT_X] == stats[S_G_DOT_X];
   let beta = select(0.0, sqrt(2.0 * params.maxKl / shs), ok);
   stats[S_STEP_SCALE] = beta;

@@ -141,12 +141,13 @@ export class PolicyStep {
       push(xpbyOp(gpu, vec(p, P), vec(r, P), slot('CG_BETA'))); // p = r + β p
     }
 
-    // 4. Step length from the quadratic model of the KL: ½ (βx)ᵀF(βx) = δ.
+    // 4. Step length from the quadratic model of the KL: ½ (βx)ᵀF(βx) = δ. CG's recurrences keep
+    //    r = g − F x (both updated with the same F p), so xᵀF x = xᵀg − xᵀr: two dot products
+    //    instead of one more Fisher-vector product. (xᵀr is ~0, r being orthogonal to the Krylov
+    //    space that holds x; it corrects for the orthogonality f32 loses.)
     this.vectors = { g, x };
-    const Fx = Ap;
-    fvp(x, Fx);
-    push(dotOp(gpu, vec(x, P), vec(Fx, P), slot('SHS')));
     push(dotOp(gpu, vec(g, P), vec(x, P), slot('G_DOT_X')));
+    push(dotOp(gpu, vec(x, P), vec(r, P), slot('X_DOT_R')));
     push(k.op('step_scale', 1, { theta, out: Ap, stats }));
 
     phase = this.phases.lineSearch;

@@ -10,7 +10,8 @@ export const STAT_SLOTS = [
   'ADV_MEAN_RAW',
   'ENTROPY', // mean entropy of π_old
   'G_DOT_X', // gᵀx
-  'SHS', // xᵀFx
+  'X_DOT_R', // xᵀr, r the residual g − F x after CG
+  'SHS', // xᵀFx = gᵀx − xᵀr
   'STEP_SCALE', // β = sqrt(2δ / xᵀFx), 0 when invalid
   'BAD_STEP', // 1 when xᵀFx was not finite and positive
   'EXPECTED_IMPROVE', // β gᵀx
