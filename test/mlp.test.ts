@@ -254,8 +254,8 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     check(c, await runAll(c));
   });
 
-  // Small workgroups keep the larger sample blockings in force at these batch sizes (the kernels
-  // lower samplesPerInvocation when fewer than 4 workgroups would run).
+  // When fewer than 4 workgroups would run, the kernels halve the workgroup (down to 8), then
+  // samplesPerInvocation: the small batches below run reduced blockings, batch 4099 the ones given.
   it.each([
     [{ samplesPerInvocation: 1, accumulators: 1, workgroupSize: 1 }],
     [{ samplesPerInvocation: 2, accumulators: 3, workgroupSize: 8, gradCols: 2 }],
@@ -263,7 +263,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     [{ samplesPerInvocation: 8, accumulators: 2, workgroupSize: 4, gradRows: 3, gradCols: 8, gradChunk: 33 }],
     [{ samplesPerInvocation: 1, accumulators: 4, workgroupSize: 64, gradRows: 1, gradChunk: 1 }],
   ] satisfies Array<[MlpKernelsOptions]>)('every blocking gives the same answers (%j)', async (options) => {
-    for (const [sizes, batch] of [[[7, 63, 65, 3], 130], [[3, 5, 2], 65], [[2, 9, 1], 1]] as const) {
+    for (const [sizes, batch] of [[[7, 63, 65, 3], 130], [[3, 5, 2], 65], [[2, 9, 1], 1], [[3, 5, 2], 4099]] as const) {
       const c = makeCase([...sizes], batch, 5);
       check(c, await runAll(c, options));
     }

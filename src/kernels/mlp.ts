@@ -159,11 +159,14 @@ export interface MlpJvpArgs {
 }
 
 export interface MlpKernelsOptions {
-  /** Invocations per workgroup of the per-sample kernels. Default 64. */
+  /**
+   * Invocations per workgroup of the per-sample kernels. Default 64; dense-layer kernels halve it
+   * (down to 8) for batches that would otherwise run fewer than 4 workgroups.
+   */
   workgroupSize?: number;
   /**
    * Samples per invocation in the dense-layer kernels, 1, 2, 4 or 8 (each weight load then feeds
-   * that many products). Default 8; smaller batches use less so that at least 4 workgroups run.
+   * that many products). Default 8; batches too small for 4 workgroups of 8 invocations use less.
    */
   samplesPerInvocation?: number;
   /** Outputs per pass of a dense-layer kernel, in vec4 accumulators per sample, 1..4. Default 2. */
@@ -292,14 +295,19 @@ export class MlpKernels {
   }
 
   /**
-   * Register blocking of a dense layer with `outDim` outputs over `batch` samples: S samples per
-   * invocation, lowered for small batches so that at least MIN_GROUPS workgroups share the cores.
+   * Register blocking of a dense layer with `outDim` outputs over `batch` samples: WG invocations
+   * of S samples each. Small batches first get smaller workgroups (down to 8, a SIMD vector of
+   * a CPU driver), then fewer samples per invocation, so that at least MIN_GROUPS workgroups share
+   * the cores. That order keeps each weight load feeding S products: at a batch of 205, halving S
+   * three times instead made a Fisher-vector product 2–2.5× slower (bench/README.md).
    */
-  private blocking(outDim: number, batch: number): { S: number; NACC: number } {
+  private blocking(outDim: number, batch: number): { S: number; NACC: number; WG: number } {
     let S = this.samples;
-    while (S > 1 && Math.ceil(batch / (this.wg * S)) < MIN_GROUPS) S /= 2;
+    let WG = this.wg;
+    while (WG > 8 && WG % 2 === 0 && Math.ceil(batch / (WG * S)) < MIN_GROUPS) WG /= 2;
+    while (S > 1 && Math.ceil(batch / (WG * S)) < MIN_GROUPS) S /= 2;
     const NACC = Math.min(this.accumulators, Math.ceil(outDim / 4), Math.floor(MAX_ACC / S));
-    return { S, NACC };
+    return { S, NACC, WG };
   }
 
   private denseKernel(
@@ -308,8 +316,8 @@ export class MlpKernels {
     batch: number,
     flags: Record<string, boolean>,
   ): Kernel<string> {
-    const { S, NACC } = this.blocking(outDim, batch);
-    const constants: Record<string, number> = { WG: this.wg, S, NACC };
+    const { S, NACC, WG } = this.blocking(outDim, batch);
+    const constants: Record<string, number> = { WG, S, NACC };
     for (const [k, v] of Object.entries(flags)) constants[k] = v ? 1 : 0;
     const header = wgsl(MlpParams.wgsl(), commonWgsl);
     if (name === 'forward') {
@@ -367,8 +375,8 @@ export class MlpKernels {
 
   /** Workgroups of a dense-layer dispatch over `sets` × batch samples. */
   private denseGroups(batch: number, outDim: number, sets = 1): { groupsPerSet: number; groups: number; grid: [number, number] } {
-    const { S } = this.blocking(outDim, batch);
-    const groupsPerSet = Math.ceil(batch / (this.wg * S));
+    const { S, WG } = this.blocking(outDim, batch);
+    const groupsPerSet = Math.ceil(batch / (WG * S));
     const groups = groupsPerSet * sets;
     return { groupsPerSet, groups, grid: this.grid(groups) };
   }
