@@ -23,7 +23,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     description: 'CartPole-v1: small batches, many updates',
     env: 'CartPole-v1',
     timesteps: 100_000,
-    config: { nEnvs: 8, nSteps: 128, gamma: 0.99, gaeLambda: 0.98, damping: 0.01, vfEpochs: 10, vfBatchSize: 256, maxKl: 0.02 },
+    config: { nEnvs: 8, nSteps: 128, gamma: 0.99, gaeLambda: 0.98, damping: 0.01, vfEpochs: 20, vfBatchSize: 256, maxKl: 0.02 },
   },
   'Pendulum-v1': {
     description: 'Pendulum-v1: γ 0.9 as in the reference tuning',
