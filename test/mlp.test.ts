@@ -242,16 +242,29 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
 
   const shapes = [[1, 1], [3, 5, 2], [4, 64, 64, 2], [7, 63, 65, 3]];
   const batches = [1, 63, 64, 65, 1000];
-  const grid = shapes.flatMap((s) => batches.map((b) => [s, b] as const));
+  // The subgroup kernels where the device allows them (the default), and the per-invocation ones.
+  const paths: MlpKernelsOptions[] = [{}, { subgroups: false }];
+  const grid = paths.flatMap((o) => shapes.flatMap((s) => batches.map((b) => [s, b, o] as const)));
 
-  it.each(grid)('forward, backward and JVP match the float64 reference (%j, batch %i)', async (sizes, batch) => {
-    const c = makeCase([...sizes], batch, 100 + batch);
-    check(c, await runAll(c));
+  it('uses the subgroup kernels exactly where the device has subgroups of 8 or more', () => {
+    const layout = mlpLayout([3, 5, 2]);
+    const sg = g.subgroups;
+    const able = !!sg && sg.min >= 8 && sg.max <= 64;
+    expect(new MlpKernels(g, layout).subgroups).toBe(able);
+    expect(new MlpKernels(g, layout, { subgroups: false }).subgroups).toBe(false);
+    // A workgroup narrower than the subgroup cannot run them.
+    expect(new MlpKernels(g, layout, { workgroupSize: 4 }).subgroups).toBe(false);
+    expect(() => new MlpKernels(g, layout, { subgroups: 'yes' as unknown as boolean })).toThrow(/subgroups must be true or false, got yes/);
   });
 
-  it('matches at batch 16384 on [4, 64, 64, 2]', async () => {
+  it.each(grid)('forward, backward and JVP match the float64 reference (%j, batch %i, %j)', async (sizes, batch, options) => {
+    const c = makeCase([...sizes], batch, 100 + batch);
+    check(c, await runAll(c, options));
+  });
+
+  it.each(paths)('matches at batch 16384 on [4, 64, 64, 2] (%j)', async (options) => {
     const c = makeCase([4, 64, 64, 2], 16384, 7);
-    check(c, await runAll(c));
+    check(c, await runAll(c, options));
   });
 
   // When fewer than 4 workgroups would run, the kernels halve the workgroup (down to 8), then
@@ -442,7 +455,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     const params = g.upload('params', new Float32Array(layout.paramCount));
     const input = g.upload('input', new Float32Array(30));
     const output = g.upload('output', new Float32Array(20));
-    const acts = g.upload('acts', new Float32Array(50));
+    const acts = g.upload('acts', new Float32Array(k.actsLength(10) + 6));
     expect(() => k.forwardOp({ params, input, output, batch: 0 })).toThrow(/batch must be an integer in \[1, /);
     expect(() => k.forwardOp({ params, input, output, batch: 2.5 })).toThrow(/batch .* got 2.5/);
     expect(() => k.forwardOp({ params: small, input, output, batch: 10 })).toThrow(/params 'small' has 16 bytes, needs at least 128 \(32 f32\)/);

@@ -15,6 +15,11 @@ export interface CreateGpuOptions {
   dawnFlags?: string[];
   /** Request the adapter's timestamp-query feature when it has one (benchmarks). Default: true. */
   timestampQuery?: boolean;
+  /**
+   * Request the adapter's `subgroups` feature when it has one, so kernels can share loads across a
+   * subgroup (see Gpu.subgroups). Default: true.
+   */
+  subgroups?: boolean;
   /** Label prefix for the device. */
   label?: string;
   /**
@@ -84,6 +89,11 @@ export class Gpu {
     readonly hasTimestampQuery: boolean,
     /** Whether waits for the GPU sleep between Dawn's polls (see CreateGpuOptions). */
     readonly sleepsWhileWaiting: boolean,
+    /**
+     * The device's subgroup sizes when the `subgroups` feature is enabled on it, else null. A size
+     * of 0 means the adapter did not report it.
+     */
+    readonly subgroups: { readonly min: number; readonly max: number } | null = null,
   ) {
     this.staging = new StagingPool(device);
     device.addEventListener('uncapturederror', (ev) => {
@@ -128,12 +138,17 @@ export class Gpu {
       if (typeof v === 'number') requiredLimits[name] = v;
     }
     const wantTs = (options.timestampQuery ?? true) && adapter.features.has('timestamp-query');
+    const info = adapter.info;
+    const wantSubgroups = (options.subgroups ?? true) && adapter.features.has('subgroups');
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (wantTs) requiredFeatures.push('timestamp-query');
+    if (wantSubgroups) requiredFeatures.push('subgroups');
     const device = await adapter.requestDevice({
       label: options.label ?? 'webgpu-trpo',
       requiredLimits,
-      requiredFeatures: wantTs ? ['timestamp-query'] : [],
+      requiredFeatures,
     });
-    const info = adapter.info;
+    const sizes = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
     return new Gpu(
       device,
       {
@@ -145,6 +160,7 @@ export class Gpu {
       },
       wantTs,
       backend === 'dawn-node' && (options.sleepWhileWaiting ?? true),
+      wantSubgroups ? { min: sizes.subgroupMinSize ?? 0, max: sizes.subgroupMaxSize ?? 0 } : null,
     );
   }
 

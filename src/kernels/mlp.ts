@@ -12,15 +12,25 @@
  * when the op is built, so encoding it allocates nothing.
  *
  * `acts` is private to this module; for the record it holds, per set, the outputs of the hidden
- * layers one after the other, each feature-major: h_l[j][n] at set·actsLength + batch·(sum of the
- * widths of the hidden layers before l) + j·batch + n.
+ * layers one after the other, each sample-major: h_l[n][j] at set·actsLength + batch·(sum of the
+ * widths of the hidden layers before l) + n·width_l + j.
  *
- * Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see mlp_common.wgsl.
+ * On devices with the `subgroups` feature (subgroups of at least 8 invocations) the dense-layer
+ * products of forward, JVP and backward deltas run the *_sg kernels, which share weight loads
+ * across a subgroup; elsewhere the per-invocation kernels. Both compute the same sums in the same
+ * layout. Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see
+ * mlp_common.wgsl and mlp_common_sg.wgsl.
  */
 import { Kernel, StructLayout, grid1d, wgsl, type Gpu, type Op } from '../gpu/index.js';
+import accumulateWgsl from '../shaders/mlp_accumulate.wgsl?raw';
 import backwardWgsl from '../shaders/mlp_backward.wgsl?raw';
 import commonWgsl from '../shaders/mlp_common.wgsl?raw';
+import backwardDeltaSgWgsl from '../shaders/mlp_backward_delta_sg.wgsl?raw';
+import commonSgWgsl from '../shaders/mlp_common_sg.wgsl?raw';
+import rowsSgWgsl from '../shaders/mlp_rows_sg.wgsl?raw';
+import forwardSgWgsl from '../shaders/mlp_forward_sg.wgsl?raw';
 import forwardWgsl from '../shaders/mlp_forward.wgsl?raw';
+import jvpSgWgsl from '../shaders/mlp_jvp_sg.wgsl?raw';
 import jvpWgsl from '../shaders/mlp_jvp.wgsl?raw';
 
 export interface MlpLayer {
@@ -177,6 +187,11 @@ export interface MlpKernelsOptions {
   gradCols?: number;
   /** Samples per chunk of the parameter-gradient reduction. Default max(256, batch / 64). */
   gradChunk?: number;
+  /**
+   * Use the subgroup kernels where the device allows them (the `subgroups` feature, subgroups of
+   * 8 to 64 invocations). Default true; false always runs the per-invocation kernels.
+   */
+  subgroups?: boolean;
 }
 
 const F32 = 4;
@@ -186,6 +201,12 @@ const MIN_GROUPS = 4;
 const MAX_ROWS = 16;
 const MAX_TILE = 64;
 const MAX_COLS = 8;
+/** Samples per invocation of the subgroup kernels (measured best at 4 with 8 accumulators). */
+const SG_SAMPLES = 4;
+/** Lanes that share one broadcast group in the subgroup kernels. */
+const SG_LANES = 8;
+/** Floats past the end of every scratch activation buffer: the subgroup kernels read 4 at a time. */
+const ACTS_PAD = 4;
 
 function checkInt(field: string, v: unknown, min: number, max = 0xffffffff): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -231,6 +252,8 @@ export class MlpKernels {
   readonly accumulators: number;
   readonly gradRows: number;
   readonly gradCols: number;
+  /** Whether the dense-layer products run the subgroup kernels (see the class comment). */
+  readonly subgroups: boolean;
   private readonly gradChunkOption: number | undefined;
   private readonly owned = new Set<GPUBuffer>();
   /** Bound where a kernel's binding is unused; one per access mode, as a buffer may not be both. */
@@ -252,13 +275,23 @@ export class MlpKernels {
     this.gradRows = checkInt('gradRows', options.gradRows ?? 16, 1, MAX_ROWS);
     this.gradCols = checkInt('gradCols', options.gradCols ?? 4, 1, MAX_COLS);
     this.gradChunkOption = options.gradChunk === undefined ? undefined : checkInt('gradChunk', options.gradChunk, 1);
+    if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') {
+      throw new Error(`mlp: subgroups must be true or false, got ${String(options.subgroups)}`);
+    }
+    const sg = gpu.subgroups;
+    // Subgroups narrower than the broadcast group cannot hand 8 lanes' loads around; an unknown
+    // size (0) is not trusted either. The workgroup must hold whole subgroups (see blocking()).
+    this.subgroups = (options.subgroups ?? true) && !!sg && sg.min >= SG_LANES && sg.max <= 64 && sg.max <= this.wg;
     this.dummyRead = this.track(gpu.buffer('mlp/unused-read', 16, GPUBufferUsage.STORAGE));
     this.dummyWrite = this.track(gpu.buffer('mlp/unused-write', 16, GPUBufferUsage.STORAGE));
   }
 
-  /** Floats of `acts` per set: every hidden layer's activations, feature-major. */
+  /**
+   * Floats of `acts` per set: every hidden layer's activations, sample-major, and a few floats of
+   * padding (the subgroup kernels read 4 consecutive floats, past a row's end at the last one).
+   */
   actsLength(batch: number): number {
-    return batch * sum(this.layout.sizes.slice(1, -1));
+    return batch * sum(this.layout.sizes.slice(1, -1)) + ACTS_PAD;
   }
 
   /** Element offset, inside one set's acts, of the output of layer l (l < L-1). */
@@ -302,9 +335,11 @@ export class MlpKernels {
    * three times instead made a Fisher-vector product 2–2.5× slower (bench/README.md).
    */
   private blocking(outDim: number, batch: number): { S: number; NACC: number; WG: number } {
-    let S = this.samples;
+    let S = this.subgroups ? Math.min(this.samples, SG_SAMPLES) : this.samples;
     let WG = this.wg;
-    while (WG > 8 && WG % 2 === 0 && Math.ceil(batch / (WG * S)) < MIN_GROUPS) WG /= 2;
+    // Subgroup kernels need whole subgroups in a workgroup.
+    const minWg = this.subgroups ? Math.max(8, this.gpu.subgroups!.max) : 8;
+    while (WG > minWg && WG % 2 === 0 && Math.ceil(batch / (WG * S)) < MIN_GROUPS) WG /= 2;
     while (S > 1 && Math.ceil(batch / (WG * S)) < MIN_GROUPS) S /= 2;
     const NACC = Math.min(this.accumulators, Math.ceil(outDim / 4), Math.floor(MAX_ACC / S));
     return { S, NACC, WG };
@@ -317,13 +352,16 @@ export class MlpKernels {
     flags: Record<string, boolean>,
   ): Kernel<string> {
     const { S, NACC, WG } = this.blocking(outDim, batch);
-    const constants: Record<string, number> = { WG, S, NACC };
+    const sg = this.subgroups;
+    // The subgroup row kernels (forward, JVP) take 8 outputs per pass (NB = 1), in 2 vec4 each.
+    const constants: Record<string, number> = sg && name !== 'backward-delta' ? { WG, S, NB: 1 } : { WG, S, NACC };
     for (const [k, v] of Object.entries(flags)) constants[k] = v ? 1 : 0;
-    const header = wgsl(MlpParams.wgsl(), commonWgsl);
+    const header = sg ? wgsl('enable subgroups;', MlpParams.wgsl(), commonWgsl, commonSgWgsl) : wgsl(MlpParams.wgsl(), commonWgsl, accumulateWgsl);
+    const suffix = sg ? '_sg' : '';
     if (name === 'forward') {
       return Kernel.get(this.gpu, {
-        label: 'mlp-forward',
-        entryPoint: 'mlp_forward',
+        label: `mlp-forward${suffix}`,
+        entryPoint: `mlp_forward${suffix}`,
         bindings: [
           ['p', 'uniform'],
           ['theta', 'read-only-storage'],
@@ -331,14 +369,14 @@ export class MlpKernels {
           ['acts', 'storage'],
           ['output', 'storage'],
         ],
-        code: wgsl(header, forwardWgsl),
+        code: sg ? wgsl(header, rowsSgWgsl, forwardSgWgsl) : wgsl(header, forwardWgsl),
         constants,
       });
     }
     if (name === 'jvp') {
       return Kernel.get(this.gpu, {
-        label: 'mlp-jvp',
-        entryPoint: 'mlp_jvp',
+        label: `mlp-jvp${suffix}`,
+        entryPoint: `mlp_jvp${suffix}`,
         bindings: [
           ['p', 'uniform'],
           ['theta', 'read-only-storage'],
@@ -348,14 +386,19 @@ export class MlpKernels {
           ['dacts', 'storage'],
           ['outputTangent', 'storage'],
         ],
-        code: wgsl(header, jvpWgsl),
+        code: sg ? wgsl(header, rowsSgWgsl, jvpSgWgsl) : wgsl(header, jvpWgsl),
         constants,
       });
     }
+    if (sg) return this.backwardKernel('mlp_backward_delta_sg', constants, wgsl(header, backwardDeltaSgWgsl));
     return this.backwardKernel('mlp_backward_delta', constants);
   }
 
-  private backwardKernel(entryPoint: string, constants: Record<string, number>): Kernel<string> {
+  private backwardKernel(
+    entryPoint: string,
+    constants: Record<string, number>,
+    code = wgsl(MlpParams.wgsl(), commonWgsl, accumulateWgsl, backwardWgsl),
+  ): Kernel<string> {
     return Kernel.get(this.gpu, {
       label: `mlp-${entryPoint.slice(4).replace(/_/g, '-')}`,
       entryPoint,
@@ -368,7 +411,7 @@ export class MlpKernels {
         ['deltas', 'storage'],
         ['result', 'storage'],
       ],
-      code: wgsl(MlpParams.wgsl(), commonWgsl, backwardWgsl),
+      code,
       constants,
     });
   }

@@ -37,7 +37,7 @@ fn load_x(term: u32, k: u32, lane: Lane, s: u32) -> f32 {
   if (G_FROM_USER) {
     return gradOutput[n * p.inDim + k];
   }
-  return deltas[p.xBase + k * p.batch + n];
+  return deltas[p.xBase + n * p.inDim + k];
 }
 
 // M[j][o] = W_l[o][j], W_l row-major [p.inDim][p.outDim] here.
@@ -71,7 +71,7 @@ fn mlp_backward_delta(
           if (INPUT_GRAD) {
             result[n * p.outDim + j] = v;
           } else {
-            deltas[p.yBase + j * p.batch + n] = v * tanh_deriv(acts[p.hBase + j * p.batch + n]);
+            deltas[p.yBase + n * p.outDim + j] = v * tanh_deriv(acts[p.hBase + n * p.outDim + j]);
           }
         }
       }
@@ -80,24 +80,23 @@ fn mlp_backward_delta(
 }
 
 // ---- mlp_backward_params ----
-// Workgroup = (chunk of the batch, block of ROWS rows, block of WG·COLS columns). Inside the
-// sample loop g_l[o][n] is the same for the whole workgroup (one scalar load per row) and only
-// h_l[i][n] is per invocation (one gather per column), so a sample costs COLS gathers and ROWS
-// scalar loads for ROWS·COLS products. Partial sums go to result[chunk · paramCount + k], k the
-// parameter's index in the layout.
+// Workgroup = (chunk of the batch, block of ROWS rows, block of WG·COLS columns). In the sample
+// loop g_l[n][o] is the same for the whole workgroup and h_l[n][i] differs per invocation, so a
+// sample costs COLS + ROWS loads for ROWS·COLS products. Partial sums go to
+// result[chunk · paramCount + k], k the parameter's index in the layout.
 
 fn load_g(o: u32, n: u32) -> f32 {
   if (G_FROM_USER) {
     return gradOutput[n * p.outDim + o];
   }
-  return deltas[p.xBase + o * p.batch + n];
+  return deltas[p.xBase + n * p.outDim + o];
 }
 
 fn load_h(i: u32, n: u32) -> f32 {
   if (X_FROM_USER) {
     return input[n * p.inDim + i];
   }
-  return acts[p.hBase + i * p.batch + n];
+  return acts[p.hBase + n * p.inDim + i];
 }
 
 @compute @workgroup_size(WG)

@@ -2,7 +2,7 @@
 // for the output layer, for `sets` parameter vectors over the same batch (line-search candidates).
 // Needs MlpParams (src/kernels/mlp.ts) and mlp_common.wgsl.
 
-// Hidden layer: tanh, written feature-major to acts. Output layer: identity, written sample-major.
+// Hidden layer: tanh, written to acts. Output layer: identity, written to output.
 override HIDDEN: bool = true;
 // First layer: x is the network input, sample-major and shared by all sets.
 override FIRST: bool = true;
@@ -18,7 +18,7 @@ fn load_x(term: u32, k: u32, lane: Lane, s: u32) -> f32 {
   if (FIRST) {
     return input[n * p.inDim + k];
   }
-  return acts[p.xBase + lane.pset * p.xSetStride + k * p.batch + n];
+  return acts[p.xBase + lane.pset * p.xSetStride + n * p.inDim + k];
 }
 
 // W is [p.outDim][p.inDim] row-major.
@@ -61,7 +61,7 @@ fn mlp_forward(
           if (o >= p.outDim) { continue; }
           let z = acc[s * NACC + a][c];
           if (HIDDEN) {
-            acts[p.yBase + lane.pset * p.ySetStride + o * p.batch + n] = tanh(z);
+            acts[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = tanh(z);
           } else {
             output[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = z;
           }

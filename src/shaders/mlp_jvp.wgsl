@@ -3,7 +3,7 @@
 //   ż_l = W_l ḣ_l + Ẇ_l h_l + ḃ_l,   ḣ_{l+1} = (1 − h_{l+1}²) ⊙ ż_l,   output tangent = ż_{L-1}.
 // Needs MlpParams (src/kernels/mlp.ts) and mlp_common.wgsl.
 
-// Hidden layer: times (1 − h²), written feature-major to dacts. Output layer: sample-major.
+// Hidden layer: times (1 − h²), written to dacts. Output layer: to outputTangent.
 override HIDDEN: bool = true;
 // First layer: h is the network input (sample-major) and ḣ = 0, so the W ḣ term is skipped.
 override FIRST: bool = true;
@@ -20,12 +20,12 @@ override FIRST: bool = true;
 fn load_x(term: u32, k: u32, lane: Lane, s: u32) -> f32 {
   let n = sample_of(lane, s, p.batch);
   if (term == 0u) {
-    return dacts[p.xBase + k * p.batch + n];
+    return dacts[p.xBase + n * p.inDim + k];
   }
   if (FIRST) {
     return input[n * p.inDim + k];
   }
-  return acts[p.hBase + k * p.batch + n];
+  return acts[p.hBase + n * p.inDim + k];
 }
 
 // term 0: W_l from theta; term 1: Ẇ_l from tangent. Both [p.outDim][p.inDim] row-major.
@@ -75,7 +75,7 @@ fn mlp_jvp(
           if (o >= p.outDim) { continue; }
           let v = acc[s * NACC + a][c];
           if (HIDDEN) {
-            dacts[p.yBase + o * p.batch + n] = v * tanh_deriv(acts[p.h2Base + o * p.batch + n]);
+            dacts[p.yBase + n * p.outDim + o] = v * tanh_deriv(acts[p.h2Base + n * p.outDim + o]);
           } else {
             outputTangent[n * p.outDim + o] = v;
           }

@@ -1,0 +1,80 @@
+// MLP forward pass with subgroups (see mlp_common_sg.wgsl), one dense layer per dispatch; the same
+// bindings, uniforms and results as mlp_forward.wgsl. Needs MlpParams, mlp_common.wgsl,
+// mlp_common_sg.wgsl and mlp_rows_sg.wgsl.
+
+override HIDDEN: bool = true;
+override FIRST: bool = true;
+
+@group(0) @binding(0) var<uniform> p: MlpParams;
+@group(0) @binding(1) var<storage, read> theta: array<f32>;
+@group(0) @binding(2) var<storage, read> input: array<f32>;
+@group(0) @binding(3) var<storage, read_write> acts: array<f32>;
+@group(0) @binding(4) var<storage, read_write> output: array<f32>;
+
+fn load_x4(term: u32, k: u32, lane: Lane, s: u32) -> vec4<f32> {
+  let n = sample_of(lane, s, p.batch);
+  var v: vec4<f32>;
+  if (FIRST) {
+    let r = n * p.inDim + k;
+    v = vec4<f32>(input[r], input[r + 1u], input[r + 2u], input[r + 3u]);
+  } else {
+    let r = p.xBase + lane.pset * p.xSetStride + n * p.inDim + k;
+    v = vec4<f32>(acts[r], acts[r + 1u], acts[r + 2u], acts[r + 3u]);
+  }
+  return guard4(v, k, p.inDim);
+}
+
+fn load_row4(term: u32, o: u32, k: u32, lane: Lane) -> vec4<f32> {
+  let r = p.wBase + lane.pset * p.paramStride + row(o) * p.inDim + k;
+  return guard4(vec4<f32>(theta[r], theta[r + 1u], theta[r + 2u], theta[r + 3u]), k, p.inDim);
+}
+
+@compute @workgroup_size(WG)
+fn mlp_forward_sg(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(subgroup_invocation_id) sgid: u32,
+) {
+  // Spare workgroups leave as a whole (the test uses no per-invocation value), so every subgroup
+  // stays in uniform control flow for its broadcasts.
+  if (wid.x + wid.y * nwg.x >= p.groups) { return; }
+  let lane = lane_of(wid, nwg, lid, p.batch, p.groupsPerSet, p.groups);
+  let j8 = sgid & 7u;
+  for (var o0 = 0u; o0 < p.outDim; o0 += 8u * NB) {
+    var acc: Acc;
+    for (var i = 0u; i < MAX_ACC; i++) { acc[i] = vec4<f32>(); }
+    for (var q = 0u; q < NB; q++) {
+      let bv = theta[p.bBase + lane.pset * p.paramStride + min(o0 + 8u * q + j8, p.outDim - 1u)];
+      let b0 = subgroupBroadcast(bv, 0u);
+      let b1 = subgroupBroadcast(bv, 1u);
+      let b2 = subgroupBroadcast(bv, 2u);
+      let b3 = subgroupBroadcast(bv, 3u);
+      let b4 = subgroupBroadcast(bv, 4u);
+      let b5 = subgroupBroadcast(bv, 5u);
+      let b6 = subgroupBroadcast(bv, 6u);
+      let b7 = subgroupBroadcast(bv, 7u);
+      for (var s = 0u; s < S; s++) {
+        acc[(s * NB + q) * 2u] = vec4<f32>(b0, b1, b2, b3);
+        acc[(s * NB + q) * 2u + 1u] = vec4<f32>(b4, b5, b6, b7);
+      }
+    }
+    accumulate_rows(&acc, 0u, o0, lane, j8);
+    for (var s = 0u; s < S; s++) {
+      if (!sample_live(lane, s, p.batch)) { continue; }
+      let n = lane.n0 + s * WG;
+      for (var h = 0u; h < 2u * NB; h++) {
+        for (var c = 0u; c < 4u; c++) {
+          let o = o0 + 4u * h + c;
+          if (o >= p.outDim) { continue; }
+          let z = acc[s * NB * 2u + h][c];
+          if (HIDDEN) {
+            acts[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = tanh(z);
+          } else {
+            output[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = z;
+          }
+        }
+      }
+    }
+  }
+}

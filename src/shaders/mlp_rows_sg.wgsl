@@ -1,0 +1,29 @@
+// The row-form product of the subgroup kernels mlp_forward_sg.wgsl and mlp_jvp_sg.wgsl; needs
+// mlp_common.wgsl and mlp_common_sg.wgsl.
+
+// Blocks of 8 output rows per pass, one row per lane of the broadcast group.
+override NB: u32 = 1u;
+
+// Row form, for M x with M row-major: acc[(s·NB + q)·2 + h][c] += Σ_k M[o0 + 8q + 4h + c][k] · x_s[k].
+// The kernel file defines
+//   fn load_x4(term: u32, k: u32, lane: Lane, s: u32) -> vec4<f32>    x_s[k .. k+3], guarded
+//   fn load_row4(term: u32, o: u32, k: u32, lane: Lane) -> vec4<f32>  M[row(o)][k .. k+3], guarded
+fn accumulate_rows(acc: ptr<function, Acc>, term: u32, o0: u32, lane: Lane, j8: u32) {
+  for (var k = 0u; k < p.inDim; k += 4u) {
+    var xs: array<vec4<f32>, MAX_S>;
+    for (var s = 0u; s < MAX_S; s++) { xs[s] = vec4<f32>(); }
+    for (var s = 0u; s < S; s++) { xs[s] = load_x4(term, k, lane, s); }
+    for (var q = 0u; q < NB; q++) {
+      let wv = load_row4(term, o0 + 8u * q + j8, k, lane);
+      var w: vec4<f32>;
+    w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][0u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][1u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][2u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][3u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][0u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][1u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][2u] += dot(w, xs[s]); }
+    w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][3u] += dot(w, xs[s]); }
+    }
+  }
+}
