@@ -41,9 +41,7 @@ fn mlp_backward_delta_sg(
   @builtin(local_invocation_index) lid: u32,
   @builtin(subgroup_invocation_id) sgid: u32,
 ) {
-  // Spare workgroups leave as a whole (the test uses no per-invocation value), so every subgroup
-  // stays in uniform control flow for its broadcasts.
-  if (wid.x + wid.y * nwg.x >= p.groups) { return; }
+  if (spare_group(wid, nwg)) { return; }
   let lane = lane_of(wid, nwg, lid, p.batch, p.groupsPerSet, p.groups);
   let j8 = sgid & 7u;
   for (var j0 = 0u; j0 < p.outDim; j0 += 4u * NACC) {

@@ -18,3 +18,10 @@
 fn guard4(v: vec4<f32>, k: u32, len: u32) -> vec4<f32> {
   return select(vec4<f32>(), v, vec4<u32>(k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(len));
 }
+
+// Whether this workgroup is a spare of the grid. The test reads only uniform values, so spare
+// workgroups leave as a whole and every subgroup stays in uniform control flow for its
+// broadcasts (lane_of's test would not do: its result also carries the lane's sample).
+fn spare_group(wid: vec3<u32>, nwg: vec3<u32>) -> bool {
+  return wid.x + wid.y * nwg.x >= p.groups;
+}

@@ -50,29 +50,12 @@ fn mlp_jvp_sg(
   @builtin(local_invocation_index) lid: u32,
   @builtin(subgroup_invocation_id) sgid: u32,
 ) {
-  // Spare workgroups leave as a whole (the test uses no per-invocation value), so every subgroup
-  // stays in uniform control flow for its broadcasts.
-  if (wid.x + wid.y * nwg.x >= p.groups) { return; }
+  if (spare_group(wid, nwg)) { return; }
   let lane = lane_of(wid, nwg, lid, p.batch, p.groupsPerSet, p.groups);
   let j8 = sgid & 7u;
   for (var o0 = 0u; o0 < p.outDim; o0 += 8u * NB) {
     var acc: Acc;
-    for (var i = 0u; i < MAX_ACC; i++) { acc[i] = vec4<f32>(); }
-    for (var q = 0u; q < NB; q++) {
-      let bv = tangent[p.b2Base + min(o0 + 8u * q + j8, p.outDim - 1u)];
-      let b0 = subgroupBroadcast(bv, 0u);
-      let b1 = subgroupBroadcast(bv, 1u);
-      let b2 = subgroupBroadcast(bv, 2u);
-      let b3 = subgroupBroadcast(bv, 3u);
-      let b4 = subgroupBroadcast(bv, 4u);
-      let b5 = subgroupBroadcast(bv, 5u);
-      let b6 = subgroupBroadcast(bv, 6u);
-      let b7 = subgroupBroadcast(bv, 7u);
-      for (var s = 0u; s < S; s++) {
-        acc[(s * NB + q) * 2u] = vec4<f32>(b0, b1, b2, b3);
-        acc[(s * NB + q) * 2u + 1u] = vec4<f32>(b4, b5, b6, b7);
-      }
-    }
+    for (var q = 0u; q < NB; q++) { init_rows(&acc, q, tangent[p.b2Base + row(o0 + 8u * q + j8)]); }
     if (!FIRST) { accumulate_rows(&acc, 0u, o0, lane, j8); }
     accumulate_rows(&acc, 1u, o0, lane, j8);
     for (var s = 0u; s < S; s++) {

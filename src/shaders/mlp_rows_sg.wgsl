@@ -4,6 +4,17 @@
 // Blocks of 8 output rows per pass, one row per lane of the broadcast group.
 override NB: u32 = 1u;
 
+// acc[(s·NB + q)·2 + h][c] = b[o0 + 8q + 4h + c] for every sample s, where lane j holds
+// bv = b[row(o0 + 8q + j)] (lanes load the bias the way they load weights).
+fn init_rows(acc: ptr<function, Acc>, q: u32, bv: f32) {
+  let lo = vec4<f32>(subgroupBroadcast(bv, 0u), subgroupBroadcast(bv, 1u), subgroupBroadcast(bv, 2u), subgroupBroadcast(bv, 3u));
+  let hi = vec4<f32>(subgroupBroadcast(bv, 4u), subgroupBroadcast(bv, 5u), subgroupBroadcast(bv, 6u), subgroupBroadcast(bv, 7u));
+  for (var s = 0u; s < S; s++) {
+    (*acc)[(s * NB + q) * 2u] = lo;
+    (*acc)[(s * NB + q) * 2u + 1u] = hi;
+  }
+}
+
 // Row form, for M x with M row-major: acc[(s·NB + q)·2 + h][c] += Σ_k M[o0 + 8q + 4h + c][k] · x_s[k].
 // The kernel file defines
 //   fn load_x4(term: u32, k: u32, lane: Lane, s: u32) -> vec4<f32>    x_s[k .. k+3], guarded
