@@ -50,7 +50,7 @@ function refFit(
 }
 
 describe.skipIf(!gpu)('value fit', () => {
-  it.each([
+  const cases = [
     // Minibatches smaller than, equal to and not a multiple of a 64-sample chunk; 1 to 3 hidden
     // layers, narrow and wide (wider than a chunk, so a layer needs two column passes).
     { sizes: [3, 8, 1], B: 5, minibatches: 3, epochs: 1 },
@@ -62,7 +62,10 @@ describe.skipIf(!gpu)('value fit', () => {
     // Small weights keep V small, so V − R is not lost to float32 rounding of V; one step only,
     // since after it V has moved by far more than 1e-4.
     { sizes: [4, 64, 64, 1], B: 128, minibatches: 1, epochs: 1, residual: 1e-4, weights: 0.05 },
-  ])('matches float64 minibatch Adam: $sizes, minibatch $B', async ({ sizes, B, minibatches, epochs, residual, weights }) => {
+  ];
+  // The subgroup kernels where the device allows them (the default), and the per-invocation ones.
+  const grid = [true, false].flatMap((subgroups) => cases.map((c) => ({ ...c, subgroups })));
+  it.each(grid)('matches float64 minibatch Adam: $sizes, minibatch $B, subgroups $subgroups', async ({ sizes, B, minibatches, epochs, residual, weights, subgroups }) => {
     const g = gpu!;
     const N = B * minibatches;
     const obsDim = sizes[0]!;
@@ -81,7 +84,7 @@ describe.skipIf(!gpu)('value fit', () => {
     }
     const cfg = resolveConfig({ nEnvs: 1, nSteps: N, vfBatchSize: B, vfEpochs: epochs, vfLr: lr, valueHidden: sizes.slice(1, -1) });
 
-    const mlp = new MlpKernels(g, layout);
+    const mlp = new MlpKernels(g, layout, { subgroups });
     const value = g.upload('test/value', theta0);
     const obsBuf = g.upload('test/obs', obs);
     const retBuf = g.upload('test/returns', returns);

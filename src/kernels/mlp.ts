@@ -19,7 +19,7 @@
  * products of forward, JVP and backward deltas run the *_sg kernels, which share weight loads
  * across a subgroup; elsewhere the per-invocation kernels. Both compute the same sums in the same
  * layout. Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see
- * mlp_common.wgsl and mlp_common_sg.wgsl.
+ * mlp_common.wgsl, mlp_common_sg.wgsl and subgroup_loads.wgsl.
  */
 import { Kernel, StructLayout, grid1d, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import accumulateWgsl from '../shaders/mlp_accumulate.wgsl?raw';
@@ -28,6 +28,7 @@ import commonWgsl from '../shaders/mlp_common.wgsl?raw';
 import backwardDeltaSgWgsl from '../shaders/mlp_backward_delta_sg.wgsl?raw';
 import commonSgWgsl from '../shaders/mlp_common_sg.wgsl?raw';
 import rowsSgWgsl from '../shaders/mlp_rows_sg.wgsl?raw';
+import subgroupLoadsWgsl from '../shaders/subgroup_loads.wgsl?raw';
 import forwardSgWgsl from '../shaders/mlp_forward_sg.wgsl?raw';
 import forwardWgsl from '../shaders/mlp_forward.wgsl?raw';
 import jvpSgWgsl from '../shaders/mlp_jvp_sg.wgsl?raw';
@@ -356,7 +357,7 @@ export class MlpKernels {
     // The subgroup row kernels (forward, JVP) take 8 outputs per pass (NB = 1), in 2 vec4 each.
     const constants: Record<string, number> = sg && name !== 'backward-delta' ? { WG, S, NB: 1 } : { WG, S, NACC };
     for (const [k, v] of Object.entries(flags)) constants[k] = v ? 1 : 0;
-    const header = sg ? wgsl('enable subgroups;', MlpParams.wgsl(), commonWgsl, commonSgWgsl) : wgsl(MlpParams.wgsl(), commonWgsl, accumulateWgsl);
+    const header = sg ? wgsl('enable subgroups;', MlpParams.wgsl(), commonWgsl, subgroupLoadsWgsl, commonSgWgsl) : wgsl(MlpParams.wgsl(), commonWgsl, accumulateWgsl);
     const suffix = sg ? '_sg' : '';
     if (name === 'forward') {
       return Kernel.get(this.gpu, {

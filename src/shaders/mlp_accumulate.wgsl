@@ -1,5 +1,5 @@
 // The dense-layer product of the per-invocation kernels (mlp_forward.wgsl, mlp_jvp.wgsl,
-// mlp_backward.wgsl), for devices without subgroups (mlp_common_sg.wgsl has the faster ones);
+// mlp_backward.wgsl), for devices without subgroups (the *_sg.wgsl kernels are the faster ones);
 // needs mlp_common.wgsl. Each weight load feeds S products and each input load 4·NACC. On a CPU
 // Vulkan driver (lavapipe, Mesa 25.0) a storage load whose address is not a compile-time constant
 // runs once per SIMD lane even when the address is the same in every invocation, so loads, not

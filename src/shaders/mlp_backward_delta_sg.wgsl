@@ -1,7 +1,8 @@
 // MLP reverse mode, the deltas (g_{l-1} = (W_lᵀ g_l) ⊙ (1 − h_l²), or dL/dx = W_0ᵀ g_0), with
-// subgroups (see mlp_common_sg.wgsl); the same bindings, uniforms and results as
+// subgroups (see subgroup_loads.wgsl); the same bindings, uniforms and results as
 // mlp_backward_delta in mlp_backward.wgsl. Here p.inDim = outDim of layer l (the sum runs over
-// it) and p.outDim = its inDim. Needs MlpParams, mlp_common.wgsl and mlp_common_sg.wgsl.
+// it) and p.outDim = its inDim. Needs MlpParams, mlp_common.wgsl,
+// subgroup_loads.wgsl and mlp_common_sg.wgsl.
 
 override G_FROM_USER: bool = false;
 override INPUT_GRAD: bool = false;

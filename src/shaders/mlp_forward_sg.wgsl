@@ -1,4 +1,4 @@
-// MLP forward pass with subgroups (see mlp_common_sg.wgsl), one dense layer per dispatch; the same
+// MLP forward pass with subgroups (see subgroup_loads.wgsl), one dense layer per dispatch; the same
 // bindings, uniforms and results as mlp_forward.wgsl. Needs MlpParams, mlp_common.wgsl,
 // mlp_common_sg.wgsl and mlp_rows_sg.wgsl.
 

@@ -1,4 +1,4 @@
-// MLP forward mode (Jacobian-vector product) with subgroups (see mlp_common_sg.wgsl); the same
+// MLP forward mode (Jacobian-vector product) with subgroups (see subgroup_loads.wgsl); the same
 // bindings, uniforms, math and results as mlp_jvp.wgsl. Needs MlpParams, mlp_common.wgsl,
 // mlp_common_sg.wgsl and mlp_rows_sg.wgsl.
 

@@ -12,16 +12,16 @@
 // register tiles in which every loaded value feeds many multiply-adds (S samples × 16 outputs
 // per weight and input loaded; 8 × 8 products per sample in the gradient).
 //
-// Layout of `scratch`, per chunk of CHUNK samples, feature-major: acts[chunk][f][s] for every feature f of the network (the
-// input, each hidden layer's tanh output, the output V), then deltas ∂loss/∂z in the same shape
-// at p.deltaBase, then each chunk's parameter gradient [chunk][paramCount] at p.partialBase.
+// Layout of `scratch`, per chunk of CHUNK samples, sample-major: acts[chunk][q][f] for every
+// feature f of the network (the input, each hidden layer's tanh output, the output V), then deltas
+// ∂loss/∂z in the same shape at p.deltaBase, then each chunk's parameter gradient
+// [chunk][paramCount] at p.partialBase. A sample's features are consecutive, so an invocation's
+// loads of 4 or 8 of them are merged into vector loads by the driver.
 // value_grad: WG invocations of S samples each make a chunk of CHUNK = WG·S samples. WG and S
 // are written before this file by value-fit.ts, which sizes the scratch from the same numbers.
 const CHUNK = WG * S;
 override ADAM_WG: u32 = 256u;
-// Outputs per pass of a dense layer: NACC vec4 accumulators per sample. Tile of the gradient per
-// invocation: TR rows × TC columns of [W | b].
-const NACC = 4u;
+// Tile of the gradient per invocation: TR rows × TC columns of [W | b].
 const TR = 8u;
 const TC = 8u;
 
@@ -58,37 +58,14 @@ fn layer(l: u32) -> Layer {
 
 // Word of feature f of sample q (0 ≤ q < CHUNK) of the chunk.
 fn at(chunk: u32, feature: u32, q: u32) -> u32 {
-  return (chunk * p.features + feature) * CHUNK + q;
+  return (chunk * CHUNK + q) * p.features + feature;
 }
 
-// W[o .. o+3][k], rows past the layer reading its last row (their sums are never stored).
-fn w_col4(ly: Layer, o: u32, k: u32) -> vec4<f32> {
-  let last = ly.outDim - 1u;
-  return vec4<f32>(
-    theta[ly.w + min(o, last) * ly.inDim + k],
-    theta[ly.w + min(o + 1u, last) * ly.inDim + k],
-    theta[ly.w + min(o + 2u, last) * ly.inDim + k],
-    theta[ly.w + min(o + 3u, last) * ly.inDim + k],
-  );
-}
-
-fn b4(ly: Layer, o: u32) -> vec4<f32> {
-  let last = ly.outDim - 1u;
-  return vec4<f32>(theta[ly.b + min(o, last)], theta[ly.b + min(o + 1u, last)], theta[ly.b + min(o + 2u, last)], theta[ly.b + min(o + 3u, last)]);
-}
-
-// W[o][j .. j+3], columns past the layer reading its last column.
-fn w_row4(ly: Layer, o: u32, j: u32) -> vec4<f32> {
-  let last = ly.inDim - 1u;
-  let base = ly.w + o * ly.inDim;
-  return vec4<f32>(theta[base + min(j, last)], theta[base + min(j + 1u, last)], theta[base + min(j + 2u, last)], theta[base + min(j + 3u, last)]);
-}
-
-// Forward and backward: invocation `lid` owns samples q = s·WG + lid (s < S) of the chunk, and
-// needs nobody else's values. The gradient then needs all the chunk's samples, after a barrier.
-@compute @workgroup_size(WG)
-fn value_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let chunk = wid.x;
+// value_grad's work (its entry point is in value_grad.wgsl or value_grad_sg.wgsl, with the
+// forward_layer and backward_layer they implement). Forward and backward: invocation `lid` owns
+// samples q = s·WG + lid (s < S) of the chunk, and needs nobody else's values. The gradient then
+// needs all the chunk's samples, after a barrier.
+fn grad_body(chunk: u32, lid: u32) {
   let db = p.deltaBase;
   let L = p.layerCount;
   let c = counter[0];
@@ -105,36 +82,7 @@ fn value_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   }
 
   // Forward: z = W h + b; tanh on hidden layers, identity on the output.
-  for (var l = 0u; l < L; l++) {
-    let ly = layer(l);
-    let hidden = l + 1u < L;
-    for (var o0 = 0u; o0 < ly.outDim; o0 += 4u * NACC) {
-      var acc: array<vec4<f32>, S * NACC>;
-      for (var a = 0u; a < NACC; a++) {
-        let b = b4(ly, o0 + 4u * a);
-        for (var s = 0u; s < S; s++) { acc[s * NACC + a] = b; }
-      }
-      for (var k = 0u; k < ly.inDim; k++) {
-        var x: array<f32, S>;
-        for (var s = 0u; s < S; s++) { x[s] = scratch[at(chunk, ly.hIn + k, s * WG + lid)]; }
-        for (var a = 0u; a < NACC; a++) {
-          let w = w_col4(ly, o0 + 4u * a, k);
-          for (var s = 0u; s < S; s++) { acc[s * NACC + a] += x[s] * w; }
-        }
-      }
-      for (var s = 0u; s < S; s++) {
-        for (var a = 0u; a < NACC; a++) {
-          for (var e = 0u; e < 4u; e++) {
-            let o = o0 + 4u * a + e;
-            if (o < ly.outDim) {
-              let z = acc[s * NACC + a][e];
-              scratch[at(chunk, ly.hOut + o, s * WG + lid)] = select(z, tanh(z), hidden);
-            }
-          }
-        }
-      }
-    }
-  }
+  for (var l = 0u; l < L; l++) { forward_layer(chunk, layer(l), l + 1u < L, lid); }
 
   // ∂loss/∂V = 2 (V − R) / B (the output layer has one unit).
   let out = layer(L - 1u).hOut;
@@ -146,33 +94,7 @@ fn value_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   }
 
   // Backward: δ_{l-1} = (W_lᵀ δ_l) ⊙ (1 − h²), for the hidden layers' outputs.
-  for (var r = 1u; r < L; r++) {
-    let ly = layer(L - r);
-    for (var j0 = 0u; j0 < ly.inDim; j0 += 4u * NACC) {
-      var acc: array<vec4<f32>, S * NACC>;
-      for (var a = 0u; a < S * NACC; a++) { acc[a] = vec4<f32>(); }
-      for (var o = 0u; o < ly.outDim; o++) {
-        var d: array<f32, S>;
-        for (var s = 0u; s < S; s++) { d[s] = scratch[db + at(chunk, ly.hOut + o, s * WG + lid)]; }
-        for (var a = 0u; a < NACC; a++) {
-          let w = w_row4(ly, o, j0 + 4u * a);
-          for (var s = 0u; s < S; s++) { acc[s * NACC + a] += d[s] * w; }
-        }
-      }
-      for (var s = 0u; s < S; s++) {
-        let q = s * WG + lid;
-        for (var a = 0u; a < NACC; a++) {
-          for (var e = 0u; e < 4u; e++) {
-            let j = j0 + 4u * a + e;
-            if (j < ly.inDim) {
-              let h = scratch[at(chunk, ly.hIn + j, q)];
-              scratch[db + at(chunk, ly.hIn + j, q)] = acc[s * NACC + a][e] * (1.0 - h * h);
-            }
-          }
-        }
-      }
-    }
-  }
+  for (var r = 1u; r < L; r++) { backward_layer(chunk, layer(L - r), lid); }
 
   storageBarrier();
   workgroupBarrier();
@@ -191,12 +113,15 @@ fn value_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
       for (var t = 0u; t < TR * TC; t++) { acc[t] = 0.0; }
       for (var q = 0u; q < CHUNK; q++) {
         var h: array<f32, TC>;
+        // Columns past inDim and rows past outDim read the next words of the sample (other
+        // features, or further samples, still inside scratch); their sums are never stored.
+        // Unclamped, the TC and TR consecutive loads merge into vector loads.
         for (var e = 0u; e < TC; e++) {
           let col = c0 + e;
-          h[e] = select(scratch[at(chunk, ly.hIn + min(col, ly.inDim - 1u), q)], 1.0, col == ly.inDim);
+          h[e] = select(scratch[at(chunk, ly.hIn + col, q)], 1.0, col == ly.inDim);
         }
         for (var t = 0u; t < TR; t++) {
-          let d = scratch[db + at(chunk, ly.hOut + min(o0 + t, ly.outDim - 1u), q)];
+          let d = scratch[db + at(chunk, ly.hOut + o0 + t, q)];
           for (var e = 0u; e < TC; e++) { acc[t * TC + e] += d * h[e]; }
         }
       }

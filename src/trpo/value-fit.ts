@@ -2,12 +2,17 @@
  * Value-function fit: `vfEpochs` epochs of minibatch Adam on mean (V(s) − R)², every minibatch
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
  * the fitted V on the whole batch for the log. A minibatch step is two dispatches of
- * value_step.wgsl: the gradient by chunks of samples, then the sum of the chunks and Adam.
+ * value_step.wgsl: the gradient by chunks of samples, then the sum of the chunks and Adam. The
+ * gradient's dense layers share weight loads across subgroups (value_grad_sg.wgsl) where the MLP
+ * kernels do (MlpKernels.subgroups), else run per invocation (value_grad.wgsl).
  */
 import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
 import { axpyOp, scaleOp } from '../kernels/vec.js';
 import { dotOp } from '../kernels/reduce.js';
+import subgroupLoadsWgsl from '../shaders/subgroup_loads.wgsl?raw';
+import valueGradSgWgsl from '../shaders/value_grad_sg.wgsl?raw';
+import valueGradWgsl from '../shaders/value_grad.wgsl?raw';
 import valueStepWgsl from '../shaders/value_step.wgsl?raw';
 import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
@@ -105,7 +110,8 @@ export class ValueFitStage {
     const features = sizes.reduce((a, b) => a + b, 0);
     const deltaBase = chunks * features * CHUNK;
     const partialBase = 2 * deltaBase;
-    const scratch = buf('step-scratch', partialBase + chunks * P);
+    // 4 floats of padding: the kernels read runs of 4 or 8 consecutive words, past a layer's end.
+    const scratch = buf('step-scratch', partialBase + chunks * P + 4);
     const params = own(
       gpu.uniform(
         'value/step-params',
@@ -113,11 +119,15 @@ export class ValueFitStage {
       ),
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
-    const code = wgsl(ValueStepParams.wgsl(), `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`, valueStepWgsl);
-    const kernel = (entryPoint: 'value_grad' | 'value_adam') =>
-      Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_grad' ? {} : { ADAM_WG } });
+    const shape = `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`;
+    const sg = mlp.subgroups;
+    const code = sg
+      ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueGradSgWgsl)
+      : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueGradWgsl);
+    const kernel = (entryPoint: 'value_grad' | 'value_grad_sg' | 'value_adam') =>
+      Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_adam' ? { ADAM_WG } : {} });
     const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, scratch, moments: this.moments };
-    const grad = kernel('value_grad');
+    const grad = kernel(sg ? 'value_grad_sg' : 'value_grad');
     const adam = kernel('value_adam');
     const gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
     const adamOp = dispatchOp('value-adam', adam, adam.bind(resources), 1);
