@@ -95,13 +95,13 @@ export const MlpParams = new StructLayout('MlpParams', [
   // The layer's Ẇ and ḃ in the tangent (JVP).
   ['w2Base', 'u32'],
   ['b2Base', 'u32'],
-  // Layer input in a feature-major scratch buffer, and its stride between sets.
+  // Layer input in a sample-major scratch buffer, and its stride between sets.
   ['xBase', 'u32'],
   ['xSetStride', 'u32'],
   // Activations read from acts: the layer input (JVP, gradients) and the layer output (tanh').
   ['hBase', 'u32'],
   ['h2Base', 'u32'],
-  // Layer output in a feature-major scratch buffer (or 0 for a sample-major user buffer).
+  // Layer output in a sample-major scratch buffer (or 0 for a user buffer).
   ['yBase', 'u32'],
   ['ySetStride', 'u32'],
   // Parameter gradients: samples per chunk, chunks, tiles of the layer's [W | b].
@@ -177,7 +177,8 @@ export interface MlpKernelsOptions {
   workgroupSize?: number;
   /**
    * Samples per invocation in the dense-layer kernels, 1, 2, 4 or 8 (each weight load then feeds
-   * that many products). Default 8; batches too small for 4 workgroups of 8 invocations use less.
+   * that many products). Default 8 (the subgroup kernels take at most 4, which keeps their 8
+   * accumulators in registers); batches too small for 4 workgroups use less.
    */
   samplesPerInvocation?: number;
   /** Outputs per pass of a dense-layer kernel, in vec4 accumulators per sample, 1..4. Default 2. */
