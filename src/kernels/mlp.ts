@@ -358,7 +358,11 @@ export class MlpKernels {
     // The subgroup row kernels (forward, JVP) take 8 outputs per pass (NB = 1), in 2 vec4 each.
     const constants: Record<string, number> = sg && name !== 'backward-delta' ? { WG, S, NB: 1 } : { WG, S, NACC };
     for (const [k, v] of Object.entries(flags)) constants[k] = v ? 1 : 0;
-    const header = sg ? wgsl('enable subgroups;', MlpParams.wgsl(), commonWgsl, subgroupLoadsWgsl, commonSgWgsl) : wgsl(MlpParams.wgsl(), commonWgsl, accumulateWgsl);
+    // A subgroup kernel file adds its entry point to the per-invocation kernel's module, whose
+    // bindings, overrides and store functions it uses.
+    const header = sg
+      ? wgsl('enable subgroups;', MlpParams.wgsl(), commonWgsl, accumulateWgsl, subgroupLoadsWgsl, commonSgWgsl)
+      : wgsl(MlpParams.wgsl(), commonWgsl, accumulateWgsl);
     const suffix = sg ? '_sg' : '';
     if (name === 'forward') {
       return Kernel.get(this.gpu, {
@@ -371,7 +375,7 @@ export class MlpKernels {
           ['acts', 'storage'],
           ['output', 'storage'],
         ],
-        code: sg ? wgsl(header, rowsSgWgsl, forwardSgWgsl) : wgsl(header, forwardWgsl),
+        code: sg ? wgsl(header, rowsSgWgsl, forwardWgsl, forwardSgWgsl) : wgsl(header, forwardWgsl),
         constants,
       });
     }
@@ -388,11 +392,11 @@ export class MlpKernels {
           ['dacts', 'storage'],
           ['outputTangent', 'storage'],
         ],
-        code: sg ? wgsl(header, rowsSgWgsl, jvpSgWgsl) : wgsl(header, jvpWgsl),
+        code: sg ? wgsl(header, rowsSgWgsl, jvpWgsl, jvpSgWgsl) : wgsl(header, jvpWgsl),
         constants,
       });
     }
-    if (sg) return this.backwardKernel('mlp_backward_delta_sg', constants, wgsl(header, backwardDeltaSgWgsl));
+    if (sg) return this.backwardKernel('mlp_backward_delta_sg', constants, wgsl(header, backwardWgsl, backwardDeltaSgWgsl));
     return this.backwardKernel('mlp_backward_delta', constants);
   }
 

@@ -46,6 +46,15 @@ fn load_w4(term: u32, j: u32, o: u32, lane: Lane) -> vec4<f32> {
   return vec4<f32>(theta[base + row(j)], theta[base + row(j + 1u)], theta[base + row(j + 2u)], theta[base + row(j + 3u)]);
 }
 
+// Input j of sample n: g_{l-1} (times 1 − h²) into deltas, or dL/dx into result.
+fn store_delta(n: u32, j: u32, v: f32) {
+  if (INPUT_GRAD) {
+    result[n * p.outDim + j] = v;
+  } else {
+    deltas[p.yBase + n * p.outDim + j] = v * tanh_deriv(acts[p.hBase + n * p.outDim + j]);
+  }
+}
+
 @compute @workgroup_size(WG)
 fn mlp_backward_delta(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -67,12 +76,7 @@ fn mlp_backward_delta(
         for (var c = 0u; c < 4u; c++) {
           let j = j0 + 4u * a + c;
           if (j >= p.outDim) { continue; }
-          let v = acc[s * NACC + a][c];
-          if (INPUT_GRAD) {
-            result[n * p.outDim + j] = v;
-          } else {
-            deltas[p.yBase + n * p.outDim + j] = v * tanh_deriv(acts[p.hBase + n * p.outDim + j]);
-          }
+          store_delta(n, j, acc[s * NACC + a][c]);
         }
       }
     }

@@ -1,19 +1,8 @@
 // MLP reverse mode, the deltas (g_{l-1} = (W_lᵀ g_l) ⊙ (1 − h_l²), or dL/dx = W_0ᵀ g_0), with
-// subgroups (see subgroup_loads.wgsl); the same bindings, uniforms and results as
-// mlp_backward_delta in mlp_backward.wgsl. Here p.inDim = outDim of layer l (the sum runs over
-// it) and p.outDim = its inDim. Needs MlpParams, mlp_common.wgsl,
-// subgroup_loads.wgsl and mlp_common_sg.wgsl.
-
-override G_FROM_USER: bool = false;
-override INPUT_GRAD: bool = false;
-
-@group(0) @binding(0) var<uniform> p: MlpParams;
-@group(0) @binding(1) var<storage, read> theta: array<f32>;
-@group(0) @binding(2) var<storage, read> input: array<f32>;
-@group(0) @binding(3) var<storage, read> gradOutput: array<f32>;
-@group(0) @binding(4) var<storage, read> acts: array<f32>;
-@group(0) @binding(5) var<storage, read_write> deltas: array<f32>;
-@group(0) @binding(6) var<storage, read_write> result: array<f32>;
+// subgroups (see subgroup_loads.wgsl); the same uniforms and results as mlp_backward_delta. Here
+// p.inDim = outDim of layer l (the sum runs over it) and p.outDim = its inDim. mlp_backward.wgsl
+// (its bindings, overrides and store_delta) comes before this file, with subgroup_loads.wgsl and
+// mlp_common_sg.wgsl.
 
 // g_l[n][o .. o+3] of sample s.
 fn load_g4(o: u32, lane: Lane, s: u32) -> vec4<f32> {
@@ -78,12 +67,7 @@ fn mlp_backward_delta_sg(
         for (var c = 0u; c < 4u; c++) {
           let j = j0 + 4u * a + c;
           if (j >= p.outDim) { continue; }
-          let v = acc[s * NACC + a][c];
-          if (INPUT_GRAD) {
-            result[n * p.outDim + j] = v;
-          } else {
-            deltas[p.yBase + n * p.outDim + j] = v * tanh_deriv(acts[p.hBase + n * p.outDim + j]);
-          }
+          store_delta(n, j, acc[s * NACC + a][c]);
         }
       }
     }

@@ -37,6 +37,16 @@ fn load_b4(o: u32, lane: Lane) -> vec4<f32> {
   return vec4<f32>(theta[base + row(o)], theta[base + row(o + 1u)], theta[base + row(o + 2u)], theta[base + row(o + 3u)]);
 }
 
+// Output o of sample n: tanh(z) into acts for a hidden layer, z into output for the last.
+fn store_output(lane: Lane, n: u32, o: u32, z: f32) {
+  let i = p.yBase + lane.pset * p.ySetStride + n * p.outDim + o;
+  if (HIDDEN) {
+    acts[i] = tanh(z);
+  } else {
+    output[i] = z;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn mlp_forward(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -59,12 +69,7 @@ fn mlp_forward(
         for (var c = 0u; c < 4u; c++) {
           let o = o0 + 4u * a + c;
           if (o >= p.outDim) { continue; }
-          let z = acc[s * NACC + a][c];
-          if (HIDDEN) {
-            acts[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = tanh(z);
-          } else {
-            output[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = z;
-          }
+          store_output(lane, n, o, acc[s * NACC + a][c]);
         }
       }
     }

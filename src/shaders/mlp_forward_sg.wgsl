@@ -1,15 +1,6 @@
-// MLP forward pass with subgroups (see subgroup_loads.wgsl), one dense layer per dispatch; the same
-// bindings, uniforms and results as mlp_forward.wgsl. Needs MlpParams, mlp_common.wgsl,
-// mlp_common_sg.wgsl and mlp_rows_sg.wgsl.
-
-override HIDDEN: bool = true;
-override FIRST: bool = true;
-
-@group(0) @binding(0) var<uniform> p: MlpParams;
-@group(0) @binding(1) var<storage, read> theta: array<f32>;
-@group(0) @binding(2) var<storage, read> input: array<f32>;
-@group(0) @binding(3) var<storage, read_write> acts: array<f32>;
-@group(0) @binding(4) var<storage, read_write> output: array<f32>;
+// MLP forward pass with subgroups (see subgroup_loads.wgsl), one dense layer per dispatch: the
+// bindings, overrides, uniforms and results of mlp_forward.wgsl, which comes before this file
+// (with mlp_rows_sg.wgsl and what they need).
 
 fn load_x4(term: u32, k: u32, lane: Lane, s: u32) -> vec4<f32> {
   let n = sample_of(lane, s, p.batch);
@@ -50,12 +41,7 @@ fn mlp_forward_sg(
         for (var c = 0u; c < 4u; c++) {
           let o = o0 + 4u * h + c;
           if (o >= p.outDim) { continue; }
-          let z = acc[s * NB * 2u + h][c];
-          if (HIDDEN) {
-            acts[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = tanh(z);
-          } else {
-            output[p.yBase + lane.pset * p.ySetStride + n * p.outDim + o] = z;
-          }
+          store_output(lane, n, o, acc[s * NB * 2u + h][c]);
         }
       }
     }

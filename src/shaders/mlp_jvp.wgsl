@@ -48,6 +48,15 @@ fn load_w4(term: u32, o: u32, k: u32, lane: Lane) -> vec4<f32> {
   );
 }
 
+// Output tangent o of sample n: times (1 − h²) into dacts for a hidden layer, else outputTangent.
+fn store_tangent(n: u32, o: u32, v: f32) {
+  if (HIDDEN) {
+    dacts[p.yBase + n * p.outDim + o] = v * tanh_deriv(acts[p.h2Base + n * p.outDim + o]);
+  } else {
+    outputTangent[n * p.outDim + o] = v;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn mlp_jvp(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -73,12 +82,7 @@ fn mlp_jvp(
         for (var c = 0u; c < 4u; c++) {
           let o = o0 + 4u * a + c;
           if (o >= p.outDim) { continue; }
-          let v = acc[s * NACC + a][c];
-          if (HIDDEN) {
-            dacts[p.yBase + n * p.outDim + o] = v * tanh_deriv(acts[p.h2Base + n * p.outDim + o]);
-          } else {
-            outputTangent[n * p.outDim + o] = v;
-          }
+          store_tangent(n, o, acc[s * NACC + a][c]);
         }
       }
     }

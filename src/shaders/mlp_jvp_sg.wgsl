@@ -1,17 +1,6 @@
-// MLP forward mode (Jacobian-vector product) with subgroups (see subgroup_loads.wgsl); the same
-// bindings, uniforms, math and results as mlp_jvp.wgsl. Needs MlpParams, mlp_common.wgsl,
-// mlp_common_sg.wgsl and mlp_rows_sg.wgsl.
-
-override HIDDEN: bool = true;
-override FIRST: bool = true;
-
-@group(0) @binding(0) var<uniform> p: MlpParams;
-@group(0) @binding(1) var<storage, read> theta: array<f32>;
-@group(0) @binding(2) var<storage, read> tangent: array<f32>;
-@group(0) @binding(3) var<storage, read> input: array<f32>;
-@group(0) @binding(4) var<storage, read> acts: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dacts: array<f32>;
-@group(0) @binding(6) var<storage, read_write> outputTangent: array<f32>;
+// MLP forward mode (Jacobian-vector product) with subgroups (see subgroup_loads.wgsl): the
+// bindings, overrides, uniforms, math and results of mlp_jvp.wgsl, which comes before this file
+// (with mlp_rows_sg.wgsl and what they need).
 
 // term 0: ḣ_l (dacts); term 1: h_l (input or acts).
 fn load_x4(term: u32, k: u32, lane: Lane, s: u32) -> vec4<f32> {
@@ -65,12 +54,7 @@ fn mlp_jvp_sg(
         for (var c = 0u; c < 4u; c++) {
           let o = o0 + 4u * h + c;
           if (o >= p.outDim) { continue; }
-          let v = acc[s * NB * 2u + h][c];
-          if (HIDDEN) {
-            dacts[p.yBase + n * p.outDim + o] = v * tanh_deriv(acts[p.h2Base + n * p.outDim + o]);
-          } else {
-            outputTangent[n * p.outDim + o] = v;
-          }
+          store_tangent(n, o, acc[s * NB * 2u + h][c]);
         }
       }
     }
