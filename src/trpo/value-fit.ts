@@ -4,7 +4,8 @@
  * the fitted V on the whole batch for the log. A minibatch step is two dispatches of
  * value_step.wgsl: the gradient by chunks of samples, then the sum of the chunks and Adam. The
  * gradient's dense layers share weight loads across subgroups (value_grad_sg.wgsl) where the MLP
- * kernels do (MlpKernels.subgroups), else run per invocation (value_grad.wgsl).
+ * kernels do (MlpKernels.subgroups) and subgroups fit in its workgroup, else run per invocation
+ * (value_grad.wgsl).
  */
 import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
@@ -120,7 +121,9 @@ export class ValueFitStage {
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
     const shape = `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`;
-    const sg = mlp.subgroups;
+    // The broadcasts need whole subgroups in value_grad's workgroup of GRAD_WG invocations
+    // (lavapipe's are 8 wide; a GPU with wider subgroups runs the per-invocation kernel).
+    const sg = mlp.subgroups && gpu.subgroups !== null && gpu.subgroups.max <= GRAD_WG;
     const code = sg
       ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueGradSgWgsl)
       : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueGradWgsl);
