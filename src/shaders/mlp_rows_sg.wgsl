@@ -27,14 +27,14 @@ fn accumulate_rows(acc: ptr<function, Acc>, term: u32, o0: u32, lane: Lane, j8: 
     for (var q = 0u; q < NB; q++) {
       let wv = load_row4(term, o0 + 8u * q + j8, k, lane);
       var w: vec4<f32>;
-    w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][0u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][1u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][2u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 0u][3u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][0u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][1u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][2u] += dot(w, xs[s]); }
-    w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[(s * NB + q) * 2u + 1u][3u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 0u][0u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 0u][1u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 0u][2u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 0u][3u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 1u][0u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 1u][1u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 1u][2u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { (*acc)[(s * NB + q) * 2u + 1u][3u] += dot(w, xs[s]); }
     }
   }
 }
