@@ -55,6 +55,21 @@ fn store_delta(n: u32, j: u32, v: f32) {
   }
 }
 
+// Inputs j0 .. j0 + 4·NACC − 1 of the invocation's live samples, from acc[s·NACC + a][c].
+fn store_deltas(acc: ptr<function, Acc>, j0: u32, lane: Lane) {
+  for (var s = 0u; s < S; s++) {
+    if (!sample_live(lane, s, p.batch)) { continue; }
+    let n = lane.n0 + s * WG;
+    for (var a = 0u; a < NACC; a++) {
+      for (var c = 0u; c < 4u; c++) {
+        let j = j0 + 4u * a + c;
+        if (j >= p.outDim) { continue; }
+        store_delta(n, j, (*acc)[s * NACC + a][c]);
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn mlp_backward_delta(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -69,17 +84,7 @@ fn mlp_backward_delta(
     var acc: Acc;
     for (var a = 0u; a < S * NACC; a++) { acc[a] = vec4<f32>(); }
     accumulate(&acc, 0u, j0, lane);
-    for (var s = 0u; s < S; s++) {
-      if (!sample_live(lane, s, p.batch)) { continue; }
-      let n = lane.n0 + s * WG;
-      for (var a = 0u; a < NACC; a++) {
-        for (var c = 0u; c < 4u; c++) {
-          let j = j0 + 4u * a + c;
-          if (j >= p.outDim) { continue; }
-          store_delta(n, j, acc[s * NACC + a][c]);
-        }
-      }
-    }
+    store_deltas(&acc, j0, lane);
   }
 }
 

@@ -1,7 +1,7 @@
 // MLP reverse mode, the deltas (g_{l-1} = (W_lᵀ g_l) ⊙ (1 − h_l²), or dL/dx = W_0ᵀ g_0), with
 // subgroups (see subgroup_loads.wgsl); the same uniforms and results as mlp_backward_delta. Here
 // p.inDim = outDim of layer l (the sum runs over it) and p.outDim = its inDim. mlp_backward.wgsl
-// (its bindings, overrides and store_delta) comes before this file, with subgroup_loads.wgsl and
+// (its bindings, overrides and store_deltas) comes before this file, with subgroup_loads.wgsl and
 // mlp_common_sg.wgsl.
 
 // g_l[n][o .. o+3] of sample s.
@@ -60,16 +60,6 @@ fn mlp_backward_delta_sg(
         w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[s * NACC + q] += xb[s].w * w; }
       }
     }
-    for (var s = 0u; s < S; s++) {
-      if (!sample_live(lane, s, p.batch)) { continue; }
-      let n = lane.n0 + s * WG;
-      for (var a = 0u; a < NACC; a++) {
-        for (var c = 0u; c < 4u; c++) {
-          let j = j0 + 4u * a + c;
-          if (j >= p.outDim) { continue; }
-          store_delta(n, j, acc[s * NACC + a][c]);
-        }
-      }
-    }
+    store_deltas(&acc, j0, lane);
   }
 }

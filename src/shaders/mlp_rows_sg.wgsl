@@ -1,5 +1,5 @@
 // The row-form product of the subgroup kernels mlp_forward_sg.wgsl and mlp_jvp_sg.wgsl; needs
-// mlp_common.wgsl and mlp_common_sg.wgsl.
+// mlp_common.wgsl, subgroup_loads.wgsl and mlp_common_sg.wgsl.
 
 // Blocks of 8 output rows per pass, one row per lane of the broadcast group.
 override NB: u32 = 1u;
@@ -7,11 +7,10 @@ override NB: u32 = 1u;
 // acc[(s·NB + q)·2 + h][c] = b[o0 + 8q + 4h + c] for every sample s, where lane j holds
 // bv = b[row(o0 + 8q + j)] (lanes load the bias the way they load weights).
 fn init_rows(acc: ptr<function, Acc>, q: u32, bv: f32) {
-  let lo = vec4<f32>(subgroupBroadcast(bv, 0u), subgroupBroadcast(bv, 1u), subgroupBroadcast(bv, 2u), subgroupBroadcast(bv, 3u));
-  let hi = vec4<f32>(subgroupBroadcast(bv, 4u), subgroupBroadcast(bv, 5u), subgroupBroadcast(bv, 6u), subgroupBroadcast(bv, 7u));
+  let b = lanes8(bv);
   for (var s = 0u; s < S; s++) {
-    (*acc)[(s * NB + q) * 2u] = lo;
-    (*acc)[(s * NB + q) * 2u + 1u] = hi;
+    (*acc)[(s * NB + q) * 2u] = b[0];
+    (*acc)[(s * NB + q) * 2u + 1u] = b[1];
   }
 }
 

@@ -17,3 +17,11 @@
 fn guard4(v: vec4<f32>, k: u32, len: u32) -> vec4<f32> {
   return select(vec4<f32>(), v, vec4<u32>(k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(len));
 }
+
+// The values of v on lanes 0..7 of the subgroup, as two vec4 (lanes 0–3, 4–7).
+fn lanes8(v: f32) -> array<vec4<f32>, 2> {
+  return array<vec4<f32>, 2>(
+    vec4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u)),
+    vec4<f32>(subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u)),
+  );
+}

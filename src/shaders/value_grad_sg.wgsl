@@ -32,23 +32,21 @@ fn w_row4(ly: Layer, o: u32, k: u32) -> vec4<f32> {
 fn forward_layer(chunk: u32, ly: Layer, hidden: bool, lid: u32) {
   for (var o0 = 0u; o0 < ly.outDim; o0 += 8u) {
     var acc: array<vec4<f32>, 2u * S>;
-    let bv = theta[ly.b + min(o0 + j8, ly.outDim - 1u)];
-    let lo = vec4<f32>(subgroupBroadcast(bv, 0u), subgroupBroadcast(bv, 1u), subgroupBroadcast(bv, 2u), subgroupBroadcast(bv, 3u));
-    let hi = vec4<f32>(subgroupBroadcast(bv, 4u), subgroupBroadcast(bv, 5u), subgroupBroadcast(bv, 6u), subgroupBroadcast(bv, 7u));
-    for (var s = 0u; s < S; s++) { acc[2u * s] = lo; acc[2u * s + 1u] = hi; }
+    let b = lanes8(theta[ly.b + min(o0 + j8, ly.outDim - 1u)]);
+    for (var s = 0u; s < S; s++) { acc[2u * s] = b[0]; acc[2u * s + 1u] = b[1]; }
     for (var k = 0u; k < ly.inDim; k += 4u) {
       var xs: array<vec4<f32>, S>;
       for (var s = 0u; s < S; s++) { xs[s] = guard4(feat4(chunk, 0u, ly.hIn + k, s * WG + lid), k, ly.inDim); }
       let wv = w_row4(ly, o0 + j8, k);
       var w: vec4<f32>;
-        w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][0u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][1u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][2u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][3u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][0u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][1u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][2u] += dot(w, xs[s]); }
-        w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][3u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][0u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][1u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][2u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { acc[2u * s + 0u][3u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][0u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][1u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][2u] += dot(w, xs[s]); }
+      w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[2u * s + 1u][3u] += dot(w, xs[s]); }
     }
     for (var s = 0u; s < S; s++) {
       for (var h = 0u; h < 2u; h++) {
@@ -79,17 +77,16 @@ fn backward_layer(chunk: u32, ly: Layer, lid: u32) {
         xb[s] = guard4(feat4(chunk, db, ly.hOut + o + 4u, s * WG + lid), o + 4u, ly.outDim);
       }
       for (var a = 0u; a < 2u; a++) {
-        let r = ly.w + min(o + j8, ly.outDim - 1u) * ly.inDim + j0 + 4u * a;
-        let wv = guard4(vec4<f32>(theta[r], theta[r + 1u], theta[r + 2u], theta[r + 3u]), j0 + 4u * a, ly.inDim);
+        let wv = w_row4(ly, o + j8, j0 + 4u * a);
         var w: vec4<f32>;
-          w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].x * w; }
-          w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].y * w; }
-          w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].z * w; }
-          w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].w * w; }
-          w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].x * w; }
-          w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].y * w; }
-          w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].z * w; }
-          w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].w * w; }
+        w = subgroupBroadcast(wv, 0u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].x * w; }
+        w = subgroupBroadcast(wv, 1u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].y * w; }
+        w = subgroupBroadcast(wv, 2u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].z * w; }
+        w = subgroupBroadcast(wv, 3u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xa[s].w * w; }
+        w = subgroupBroadcast(wv, 4u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].x * w; }
+        w = subgroupBroadcast(wv, 5u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].y * w; }
+        w = subgroupBroadcast(wv, 6u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].z * w; }
+        w = subgroupBroadcast(wv, 7u); for (var s = 0u; s < S; s++) { acc[2u * s + a] += xb[s].w * w; }
       }
     }
     for (var s = 0u; s < S; s++) {
