@@ -20,6 +20,10 @@ fn load_row4(term: u32, o: u32, k: u32, lane: Lane) -> vec4<f32> {
   return guard4(vec4<f32>(theta[r], theta[r + 1u], theta[r + 2u], theta[r + 3u]), k, p.inDim);
 }
 
+fn store_row(lane: Lane, n: u32, o: u32, v: f32) {
+  store_output(lane, n, o, v);
+}
+
 @compute @workgroup_size(WG)
 fn mlp_forward_sg(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -34,16 +38,6 @@ fn mlp_forward_sg(
     var acc: Acc;
     for (var q = 0u; q < NB; q++) { init_rows(&acc, q, theta[p.bBase + lane.pset * p.paramStride + row(o0 + 8u * q + j8)]); }
     accumulate_rows(&acc, 0u, o0, lane, j8);
-    for (var s = 0u; s < S; s++) {
-      if (!sample_live(lane, s, p.batch)) { continue; }
-      let n = lane.n0 + s * WG;
-      for (var h = 0u; h < 2u * NB; h++) {
-        for (var c = 0u; c < 4u; c++) {
-          let o = o0 + 4u * h + c;
-          if (o >= p.outDim) { continue; }
-          store_output(lane, n, o, acc[s * NB * 2u + h][c]);
-        }
-      }
-    }
+    store_rows(&acc, o0, lane);
   }
 }

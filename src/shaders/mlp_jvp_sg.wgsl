@@ -32,6 +32,10 @@ fn load_row4(term: u32, o: u32, k: u32, lane: Lane) -> vec4<f32> {
   return guard4(v, k, p.inDim);
 }
 
+fn store_row(lane: Lane, n: u32, o: u32, v: f32) {
+  store_tangent(n, o, v);
+}
+
 @compute @workgroup_size(WG)
 fn mlp_jvp_sg(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -47,16 +51,6 @@ fn mlp_jvp_sg(
     for (var q = 0u; q < NB; q++) { init_rows(&acc, q, tangent[p.b2Base + row(o0 + 8u * q + j8)]); }
     if (!FIRST) { accumulate_rows(&acc, 0u, o0, lane, j8); }
     accumulate_rows(&acc, 1u, o0, lane, j8);
-    for (var s = 0u; s < S; s++) {
-      if (!sample_live(lane, s, p.batch)) { continue; }
-      let n = lane.n0 + s * WG;
-      for (var h = 0u; h < 2u * NB; h++) {
-        for (var c = 0u; c < 4u; c++) {
-          let o = o0 + 4u * h + c;
-          if (o >= p.outDim) { continue; }
-          store_tangent(n, o, acc[s * NB * 2u + h][c]);
-        }
-      }
-    }
+    store_rows(&acc, o0, lane);
   }
 }
