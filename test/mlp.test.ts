@@ -240,10 +240,15 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     record('jvp', compare(got.outputTangent, j.outputTangent, j.outputTangentScale, 2 * nf, 'outputTangent'));
   }
 
-  const shapes = [[1, 1], [3, 5, 2], [4, 64, 64, 2], [7, 63, 65, 3]];
+  // [32, 64], [8, 32, 128, 3] and [4, 30, 64, 64, 2] have layers that fit the stationary kernels
+  // (R = 4 and 8, two row blocks, a single layer reading and writing the user's buffers); in the
+  // last one the 64×64 layer's input starts at batch·30 floats, a multiple of 4 only for even
+  // batches, so the odd batches run it on the other kernels.
+  const shapes = [[1, 1], [3, 5, 2], [4, 64, 64, 2], [7, 63, 65, 3], [32, 64], [8, 32, 128, 3], [4, 30, 64, 64, 2]];
   const batches = [1, 63, 64, 65, 1000];
-  // The subgroup kernels where the device allows them (the default), and the per-invocation ones.
-  const paths: MlpKernelsOptions[] = [{}, { subgroups: false }];
+  // The stationary and subgroup kernels where the device allows them (the default), the
+  // row-broadcast subgroup kernels alone, and the per-invocation ones.
+  const paths: MlpKernelsOptions[] = [{}, { stationary: false }, { subgroups: false }];
   const grid = paths.flatMap((o) => shapes.flatMap((s) => batches.map((b) => [s, b, o] as const)));
 
   it('uses the subgroup kernels exactly where the device has subgroups of 8 or more', () => {
@@ -255,6 +260,59 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     // A workgroup narrower than the subgroup cannot run them.
     expect(new MlpKernels(g, layout, { workgroupSize: 4 }).subgroups).toBe(false);
     expect(() => new MlpKernels(g, layout, { subgroups: 'yes' as unknown as boolean })).toThrow(/subgroups must be true or false, got yes/);
+  });
+
+  it('uses the stationary kernels exactly where subgroups are 8 wide', () => {
+    const layout = mlpLayout([3, 5, 2]);
+    const sg = g.subgroups;
+    const able = !!sg && sg.min === 8 && sg.max === 8;
+    expect(new MlpKernels(g, layout).stationary).toBe(able);
+    expect(new MlpKernels(g, layout, { stationary: false }).stationary).toBe(false);
+    expect(new MlpKernels(g, layout, { subgroups: false }).stationary).toBe(false);
+    expect(() => new MlpKernels(g, layout, { stationary: 1 as unknown as boolean })).toThrow(/stationary must be true or false, got 1/);
+  });
+
+  /** Labels of the pipelines an op dispatches, in order (nothing is encoded). */
+  function pipelines(op: { encode(pass: GPUComputePassEncoder): void }): string[] {
+    const labels: string[] = [];
+    const recorder = {
+      setPipeline: (p: GPUComputePipeline) => void labels.push(p.label),
+      setBindGroup: () => {},
+      dispatchWorkgroups: () => {},
+    } as unknown as GPUComputePassEncoder;
+    op.encode(recorder);
+    return labels;
+  }
+
+  it.skipIf(!(g.subgroups?.min === 8 && g.subgroups.max === 8))('runs the stationary kernels on the layers they fit, and only there', () => {
+    const stationaryLayers = (sizes: number[], batch: number) => {
+      const layout = mlpLayout(sizes);
+      const k = new MlpKernels(g, layout);
+      const P = layout.paramCount;
+      const buf = (n: number) => g.storage('probe', Math.max(4, n) * 4);
+      const params = buf(P);
+      const input = buf(batch * sizes[0]!);
+      const acts = buf(k.actsLength(batch));
+      const out = buf(batch * sizes.at(-1)!);
+      const ops = {
+        forward: k.forwardOp({ params, input, output: out, acts, batch }),
+        backward: k.backwardOp({ params, input, acts, gradOutput: buf(batch * sizes.at(-1)!), gradParams: buf(P), batch }),
+        jvp: k.jvpOp({ params, input, acts, tangent: buf(P), outputTangent: buf(batch * sizes.at(-1)!), batch }),
+      };
+      const used = Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, pipelines(op).map((l) => l.includes('stationary'))]));
+      k.destroy();
+      return used;
+    };
+    // forward and JVP: one dispatch per layer; backward: deltas top down (layers 2, 1), then the
+    // parameter gradients (layers 0, 1, 2), then the sum of the chunks.
+    expect(stationaryLayers([8, 32, 128, 3], 65)).toEqual({
+      forward: [true, true, false],
+      backward: [false, true, true, true, false, false],
+      jvp: [true, true, false],
+    });
+    // The 64×64 layer's input at batch·30 floats: stationary only where that is a multiple of 4.
+    expect(stationaryLayers([4, 30, 64, 64, 2], 64).forward).toEqual([false, false, true, false]);
+    expect(stationaryLayers([4, 30, 64, 64, 2], 63).forward).toEqual([false, false, false, false]);
   });
 
   it.each(grid)('forward, backward and JVP match the float64 reference (%j, batch %i, %j)', async (sizes, batch, options) => {

@@ -23,6 +23,7 @@ describe('Trainer.create validation (before any GPU work)', () => {
     [{ env: 'CartPole-v1', config: { maxKL: 0.1 } }, /invalid config: "maxKL" \(allowed: one of maxKl, /],
     [{ env: 'CartPole-v1', config: { nEnvs: 3, nSteps: 5, vfBatchSize: 4 } }, /invalid vfBatchSize: 4 \(allowed: a divisor of nEnvs·nSteps = 15\)/],
     [{ env: 'CartPole-v1', config: { policyHidden: [64, 0] } }, /invalid policyHidden: \[64, 0\]/],
+    [{ env: 'CartPole-v1', stationaryKernels: 'yes' }, /invalid stationaryKernels: "yes" \(allowed: true or false\)/],
   ])('rejects %j', async (opts, message) => {
     // No gpu option: a valid call would create a device; an invalid one must throw first.
     await expect(Trainer.create('trpo', opts as never)).rejects.toThrow(message);

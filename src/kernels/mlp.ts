@@ -21,7 +21,16 @@
  * layout. Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see
  * mlp_common.wgsl, mlp_common_sg.wgsl and subgroup_loads.wgsl.
  */
-import { Kernel, StructLayout, grid1d, wgsl, type Gpu, type Op } from '../gpu/index.js';
+import { Kernel, grid1d, wgsl, type BindingKind, type Gpu, type Op } from '../gpu/index.js';
+import { MlpParams } from './mlp-params.js';
+import {
+  STATIONARY_BINDINGS,
+  STATIONARY_LANES,
+  stationaryAligned,
+  stationaryRows,
+  stationaryWgsl,
+  type StationaryShape,
+} from './mlp-stationary.js';
 import accumulateWgsl from '../shaders/mlp_accumulate.wgsl?raw';
 import backwardWgsl from '../shaders/mlp_backward.wgsl?raw';
 import commonWgsl from '../shaders/mlp_common.wgsl?raw';
@@ -33,6 +42,8 @@ import forwardSgWgsl from '../shaders/mlp_forward_sg.wgsl?raw';
 import forwardWgsl from '../shaders/mlp_forward.wgsl?raw';
 import jvpSgWgsl from '../shaders/mlp_jvp_sg.wgsl?raw';
 import jvpWgsl from '../shaders/mlp_jvp.wgsl?raw';
+
+export { MlpParams };
 
 export interface MlpLayer {
   readonly inDim: number;
@@ -76,42 +87,6 @@ export function mlpLayout(sizes: readonly number[]): MlpLayout {
   return { sizes: [...sizes], paramCount: offset, layers };
 }
 
-/**
- * Uniforms of every MLP dispatch (one buffer per dispatch, written when the op is built); a kernel
- * reads only the fields it needs and the rest are 0. Offsets and strides are in f32 elements.
- */
-export const MlpParams = new StructLayout('MlpParams', [
-  ['batch', 'u32'],
-  // The layer's matrix is [outDim][inDim] (for the backward deltas: the transposed view).
-  ['inDim', 'u32'],
-  ['outDim', 'u32'],
-  // Workgroups covering one set's samples, and in total (spare workgroups of a 2-D grid exit).
-  ['groupsPerSet', 'u32'],
-  ['groups', 'u32'],
-  // The layer's W and b (in theta; in the parameter layout for mlp_backward_params).
-  ['wBase', 'u32'],
-  ['bBase', 'u32'],
-  ['paramStride', 'u32'],
-  // The layer's Ẇ and ḃ in the tangent (JVP).
-  ['w2Base', 'u32'],
-  ['b2Base', 'u32'],
-  // Layer input in a sample-major scratch buffer, and its stride between sets.
-  ['xBase', 'u32'],
-  ['xSetStride', 'u32'],
-  // Activations read from acts: the layer input (JVP, gradients) and the layer output (tanh').
-  ['hBase', 'u32'],
-  ['h2Base', 'u32'],
-  // Layer output in a sample-major scratch buffer (or 0 for a user buffer).
-  ['yBase', 'u32'],
-  ['ySetStride', 'u32'],
-  // Parameter gradients: samples per chunk, chunks, tiles of the layer's [W | b].
-  ['chunkLen', 'u32'],
-  ['chunks', 'u32'],
-  ['paramCount', 'u32'],
-  ['outBase', 'u32'],
-  ['colBlocks', 'u32'],
-  ['rowBlocks', 'u32'],
-] as const);
 
 type MlpParamName = (typeof MlpParams.fields)[number][0];
 type MlpParamValues = Partial<Record<MlpParamName, number>>;
@@ -194,6 +169,12 @@ export interface MlpKernelsOptions {
    * 8 to 64 invocations). Default true; false always runs the per-invocation kernels.
    */
   subgroups?: boolean;
+  /**
+   * Use the weight-stationary kernels (mlp-stationary.ts) for the layers they fit, where the
+   * subgroup kernels run and subgroups are exactly 8 wide (a CPU driver's SIMD vector, e.g.
+   * lavapipe). Default true; false keeps the row-broadcast subgroup kernels everywhere.
+   */
+  stationary?: boolean;
 }
 
 const F32 = 4;
@@ -256,6 +237,8 @@ export class MlpKernels {
   readonly gradCols: number;
   /** Whether the dense-layer products run the subgroup kernels (see the class comment). */
   readonly subgroups: boolean;
+  /** Whether layers that fit them run the weight-stationary kernels (see the option). */
+  readonly stationary: boolean;
   private readonly gradChunkOption: number | undefined;
   private readonly owned = new Set<GPUBuffer>();
   /** Bound where a kernel's binding is unused; one per access mode, as a buffer may not be both. */
@@ -284,6 +267,11 @@ export class MlpKernels {
     // Subgroups narrower than the broadcast group cannot hand 8 lanes' loads around; an unknown
     // size (0) is not trusted either. The workgroup must hold whole subgroups (see blocking()).
     this.subgroups = (options.subgroups ?? true) && !!sg && sg.min >= SG_LANES && sg.max <= 64 && sg.max <= this.wg;
+    if (options.stationary !== undefined && typeof options.stationary !== 'boolean') {
+      throw new Error(`mlp: stationary must be true or false, got ${String(options.stationary)}`);
+    }
+    // A workgroup of the stationary kernels is exactly one subgroup of STATIONARY_LANES lanes.
+    this.stationary = (options.stationary ?? true) && this.subgroups && sg!.min === STATIONARY_LANES && sg!.max === STATIONARY_LANES;
     this.dummyRead = this.track(gpu.buffer('mlp/unused-read', 16, GPUBufferUsage.STORAGE));
     this.dummyWrite = this.track(gpu.buffer('mlp/unused-write', 16, GPUBufferUsage.STORAGE));
   }
@@ -422,6 +410,41 @@ export class MlpKernels {
     });
   }
 
+  /**
+   * The step of a weight-stationary kernel for one layer, or null where it does not apply (this
+   * device, the layer's shape, or an activation offset that is not a multiple of 4), in which
+   * case the caller builds the other kernel's step. `values` are the uniforms the other kernel
+   * would get; `offsets` the float offsets and strides the kernel reads as vec4.
+   */
+  private stationaryStep(
+    shape: Omit<StationaryShape, 'R'>,
+    offsets: number[],
+    batch: number,
+    sets: number,
+    label: string,
+    values: MlpParamValues,
+    resources: Record<string, GPUBuffer>,
+    owned: GPUBuffer[],
+  ): Step | null {
+    if (!this.stationary) return null;
+    const R = stationaryRows(shape.kind, shape.rows, shape.sum);
+    if (R === null || !stationaryAligned(...offsets)) return null;
+    const rowBlocks = shape.rows / (STATIONARY_LANES * R);
+    // Slices of the batch per set: the gradient's are its chunks; elsewhere at least 64 samples
+    // per workgroup (its row loads amortized) and at most 64 slices.
+    const chunks = shape.kind === 'grad' ? values.chunks! : Math.min(Math.ceil(batch / 64), 64);
+    const groupsPerSet = chunks * rowBlocks;
+    const groups = groupsPerSet * sets;
+    const kernel = Kernel.get(this.gpu, {
+      label: `mlp-${shape.kind}-stationary`,
+      entryPoint: 'main',
+      bindings: STATIONARY_BINDINGS[shape.kind] as ReadonlyArray<readonly [string, BindingKind]>,
+      code: stationaryWgsl({ ...shape, R }),
+    });
+    const p = this.uniform(`${label}/params`, { ...values, batch, rowBlocks, chunks, groupsPerSet, groups }, owned);
+    return { kernel, group: kernel.bind({ p, ...resources }, label), grid: this.grid(groups) };
+  }
+
   /** Workgroups of a dense-layer dispatch over `sets` × batch samples. */
   private denseGroups(batch: number, outDim: number, sets = 1): { groupsPerSet: number; groups: number; grid: [number, number] } {
     const { S, WG } = this.blocking(outDim, batch);
@@ -459,37 +482,40 @@ export class MlpKernels {
     const steps = layout.layers.map((layer, l): Step => {
       const first = l === 0;
       const last = l === L - 1;
-      const kernel = this.denseKernel('forward', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
-      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim, sets);
-      const p = this.uniform(
-        `mlp-forward/layer${l}/params`,
-        {
-          batch,
-          inDim: layer.inDim,
-          outDim: layer.outDim,
-          groupsPerSet,
-          groups,
-          wBase: paramOffset + layer.wOffset,
-          bBase: paramOffset + layer.bOffset,
-          paramStride,
-          xBase: first ? 0 : this.actsOffset(l - 1, batch),
-          xSetStride: actsLen,
-          yBase: last ? 0 : this.actsOffset(l, batch),
-          ySetStride: last ? batch * layer.outDim : actsLen,
-        },
+      const values = {
+        batch,
+        inDim: layer.inDim,
+        outDim: layer.outDim,
+        wBase: paramOffset + layer.wOffset,
+        bBase: paramOffset + layer.bOffset,
+        paramStride,
+        xBase: first ? 0 : this.actsOffset(l - 1, batch),
+        xSetStride: actsLen,
+        yBase: last ? 0 : this.actsOffset(l, batch),
+        ySetStride: last ? batch * layer.outDim : actsLen,
+      };
+      const resources = {
+        theta: args.params,
+        input: first ? args.input : this.dummyRead,
+        acts,
+        output: last ? args.output : this.dummyWrite,
+      };
+      const label = `mlp-forward/layer${l}`;
+      const stationary = this.stationaryStep(
+        { kind: 'forward', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
+        [values.xBase, values.xSetStride, values.yBase, values.ySetStride],
+        batch,
+        sets,
+        label,
+        values,
+        resources,
         owned,
       );
-      const group = kernel.bind(
-        {
-          p,
-          theta: args.params,
-          input: first ? args.input : this.dummyRead,
-          acts,
-          output: last ? args.output : this.dummyWrite,
-        },
-        `mlp-forward/layer${l}`,
-      );
-      return { kernel, group, grid };
+      if (stationary) return stationary;
+      const kernel = this.denseKernel('forward', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
+      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim, sets);
+      const p = this.uniform(`${label}/params`, { ...values, groupsPerSet, groups }, owned);
+      return { kernel, group: kernel.bind({ p, ...resources }, label), grid };
     });
     return this.op('mlp-forward', steps, owned);
   }
@@ -555,45 +581,77 @@ export class MlpKernels {
       if (inputGrad && !args.gradInput) break;
       const layer = layout.layers[l]!;
       const fromUser = l === L - 1;
-      const kernel = this.denseKernel('backward-delta', layer.inDim, batch, { G_FROM_USER: fromUser, INPUT_GRAD: inputGrad });
-      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.inDim);
-      const p = this.uniform(
-        `mlp-backward/delta${l}/params`,
-        {
-          batch,
-          inDim: layer.outDim,
-          outDim: layer.inDim,
-          groupsPerSet,
-          groups,
-          wBase: paramOffset + layer.wOffset,
-          xBase: fromUser ? 0 : this.actsOffset(l, batch),
-          hBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
-          yBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
-        },
+      const values = {
+        batch,
+        inDim: layer.outDim,
+        outDim: layer.inDim,
+        wBase: paramOffset + layer.wOffset,
+        xBase: fromUser ? 0 : this.actsOffset(l, batch),
+        hBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
+        yBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
+      };
+      const resources = bindings({
+        gradOutput: fromUser ? args.gradOutput : this.dummyRead,
+        acts: inputGrad ? this.dummyRead : args.acts,
+        deltas,
+        result: inputGrad ? args.gradInput! : this.dummyWrite,
+      });
+      const label = `mlp-backward/delta${l}`;
+      const stationary = this.stationaryStep(
+        { kind: 'delta', rows: layer.inDim, sum: layer.outDim, first: false, hidden: !inputGrad, fromUser },
+        [values.xBase, values.hBase, values.yBase],
+        batch,
+        1,
+        label,
+        values,
+        resources,
         owned,
       );
-      const group = kernel.bind(
-        {
-          p,
-          ...bindings({
-            gradOutput: fromUser ? args.gradOutput : this.dummyRead,
-            acts: inputGrad ? this.dummyRead : args.acts,
-            deltas,
-            result: inputGrad ? args.gradInput! : this.dummyWrite,
-          }),
-        },
-        `mlp-backward/delta${l}`,
-      );
-      steps.push({ kernel, group, grid });
+      if (stationary) {
+        steps.push(stationary);
+        continue;
+      }
+      const kernel = this.denseKernel('backward-delta', layer.inDim, batch, { G_FROM_USER: fromUser, INPUT_GRAD: inputGrad });
+      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.inDim);
+      const p = this.uniform(`${label}/params`, { ...values, groupsPerSet, groups }, owned);
+      steps.push({ kernel, group: kernel.bind({ p, ...resources }, label), grid });
     }
 
     // Parameter gradients per chunk of the batch, then the sum over chunks.
     layout.layers.forEach((layer, l) => {
+      const fromUser = l === L - 1;
+      const stationary = this.stationaryStep(
+        { kind: 'grad', rows: layer.outDim, sum: layer.inDim, first: l === 0, hidden: false, fromUser },
+        [fromUser ? 0 : this.actsOffset(l, batch), l === 0 ? 0 : this.actsOffset(l - 1, batch)],
+        batch,
+        1,
+        `mlp-backward/params${l}`,
+        {
+          wBase: layer.wOffset,
+          bBase: layer.bOffset,
+          xBase: fromUser ? 0 : this.actsOffset(l, batch),
+          hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
+          chunkLen,
+          chunks,
+          paramCount: P,
+        },
+        {
+          input: l === 0 ? args.input : this.dummyRead,
+          gradOutput: fromUser ? args.gradOutput : this.dummyRead,
+          acts: l === 0 ? this.dummyRead : args.acts,
+          deltas: fromUser ? this.dummyRead : deltas,
+          result: partial,
+        },
+        owned,
+      );
+      if (stationary) {
+        steps.push(stationary);
+        return;
+      }
       const { rows, cols, colWidth } = this.gradTile(layer);
       const colBlocks = Math.ceil((layer.inDim + 1) / (colWidth * cols));
       const rowBlocks = Math.ceil(layer.outDim / rows);
       const groups = colBlocks * rowBlocks * chunks;
-      const fromUser = l === L - 1;
       const kernel = this.backwardKernel('mlp_backward_params', {
         WG: colWidth,
         ROWS: rows,
@@ -670,39 +728,42 @@ export class MlpKernels {
     const steps = layout.layers.map((layer, l): Step => {
       const first = l === 0;
       const last = l === L - 1;
-      const kernel = this.denseKernel('jvp', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
-      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim);
-      const p = this.uniform(
-        `mlp-jvp/layer${l}/params`,
-        {
-          batch,
-          inDim: layer.inDim,
-          outDim: layer.outDim,
-          groupsPerSet,
-          groups,
-          wBase: paramOffset + layer.wOffset,
-          w2Base: tangentOffset + layer.wOffset,
-          b2Base: tangentOffset + layer.bOffset,
-          xBase: first ? 0 : this.actsOffset(l - 1, batch),
-          hBase: first ? 0 : this.actsOffset(l - 1, batch),
-          h2Base: last ? 0 : this.actsOffset(l, batch),
-          yBase: last ? 0 : this.actsOffset(l, batch),
-        },
+      const values = {
+        batch,
+        inDim: layer.inDim,
+        outDim: layer.outDim,
+        wBase: paramOffset + layer.wOffset,
+        w2Base: tangentOffset + layer.wOffset,
+        b2Base: tangentOffset + layer.bOffset,
+        xBase: first ? 0 : this.actsOffset(l - 1, batch),
+        hBase: first ? 0 : this.actsOffset(l - 1, batch),
+        h2Base: last ? 0 : this.actsOffset(l, batch),
+        yBase: last ? 0 : this.actsOffset(l, batch),
+      };
+      const resources = {
+        theta: args.params,
+        tangent: args.tangent,
+        input: first ? args.input : this.dummyRead,
+        acts: L > 1 ? args.acts : this.dummyRead,
+        dacts,
+        outputTangent: last ? args.outputTangent : this.dummyWrite,
+      };
+      const label = `mlp-jvp/layer${l}`;
+      const stationary = this.stationaryStep(
+        { kind: 'jvp', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
+        [values.xBase, values.h2Base, values.yBase],
+        batch,
+        1,
+        label,
+        values,
+        resources,
         owned,
       );
-      const group = kernel.bind(
-        {
-          p,
-          theta: args.params,
-          tangent: args.tangent,
-          input: first ? args.input : this.dummyRead,
-          acts: L > 1 ? args.acts : this.dummyRead,
-          dacts,
-          outputTangent: last ? args.outputTangent : this.dummyWrite,
-        },
-        `mlp-jvp/layer${l}`,
-      );
-      return { kernel, group, grid };
+      if (stationary) return stationary;
+      const kernel = this.denseKernel('jvp', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
+      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim);
+      const p = this.uniform(`${label}/params`, { ...values, groupsPerSet, groups }, owned);
+      return { kernel, group: kernel.bind({ p, ...resources }, label), grid };
     });
     return this.op('mlp-jvp', steps, owned);
   }

@@ -31,6 +31,12 @@ export interface TrainerOptions {
   config?: Partial<TRPOConfig>;
   /** A device to use; by default the trainer creates (and later destroys) its own. */
   gpu?: Gpu;
+  /**
+   * Run the dense layers that fit them on the weight-stationary kernels where the device allows
+   * (CPU drivers with 8-wide subgroups, e.g. lavapipe; see src/kernels/mlp-stationary.ts). Same
+   * results to rounding; false is for comparisons. Default true.
+   */
+  stationaryKernels?: boolean;
 }
 
 export interface TrainOptions {
@@ -130,6 +136,7 @@ export class Trainer {
     readonly config: TRPOConfig,
     readonly seed: number,
     env: EnvId,
+    stationaryKernels = true,
   ) {
     const spec = (this.spec = getEnvSpec(env));
     const cfg = config;
@@ -148,8 +155,8 @@ export class Trainer {
     this.value = gpu.upload('value/phi', initMlp(this.valueLayout.sizes, 1, seed, INIT_STREAM.value));
     this.stats = gpu.storage('stats', statCount(cfg.lineSearchSteps) * 4);
 
-    const policyMlp = new MlpKernels(gpu, this.policyLayout);
-    const valueMlp = new MlpKernels(gpu, this.valueLayout);
+    const policyMlp = new MlpKernels(gpu, this.policyLayout, { stationary: stationaryKernels });
+    const valueMlp = new MlpKernels(gpu, this.valueLayout, { stationary: stationaryKernels });
     this.mlps = [policyMlp, valueMlp];
     const N = derived(cfg).batch;
     this.rollout = new RolloutStage(gpu, spec, this.policyLayout.sizes, this.theta, {
@@ -195,9 +202,11 @@ export class Trainer {
     const env = checkEnvId(options.env, 'env');
     const seed = checkSeed(options.seed ?? 0);
     const config = resolveConfig(options.config ?? {}, presetConfig(options.preset ?? 'default'));
+    const stationary = options.stationaryKernels ?? true;
+    if (typeof stationary !== 'boolean') throw new ConfigError('stationaryKernels', stationary, 'true or false');
     const gpu = options.gpu ?? (await createGpu());
     try {
-      return new Trainer(gpu, !options.gpu, config, seed, env);
+      return new Trainer(gpu, !options.gpu, config, seed, env, stationary);
     } catch (e) {
       if (!options.gpu) gpu.destroy();
       throw e;

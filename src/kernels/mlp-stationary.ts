@@ -1,0 +1,340 @@
+/**
+ * Weight-stationary dense-layer kernels, generated per layer shape, for CPU Vulkan drivers
+ * (lavapipe: subgroups of exactly 8, one SIMD vector).
+ *
+ * Why: on lavapipe a storage load whose address is not a compile-time constant runs once per SIMD
+ * lane (bench/README.md), so the row-broadcast kernels (*_sg.wgsl) stay load-bound at 10–20
+ * GFLOP/s. Here a workgroup is one subgroup of 8 lanes, and lane j loads R rows of the layer's
+ * matrix once (R·sum floats) and keeps them in registers for the whole dispatch. Samples stream
+ * past 8 at a time: lane q loads sample q's input row, and subgroupShuffle hands it to the other
+ * lanes, so per 8 samples a lane makes sum/4 vector loads for 8·R·sum multiply-adds. A lone
+ * [16384×64]·[64×64] layer ran at 2.3× the row-broadcast kernel (same process, bench/README.md).
+ *
+ * What keeps the compile time down: lavapipe compiles with LLVM at the first dispatch, and each
+ * load site of a non-constant address becomes a per-lane loop. With the R·sum/4 row loads
+ * written out one by one, a 64×64 layer took 15–30 s to compile (JVP: minutes); loaded in a loop
+ * into a private array and then copied out at constant indices, it takes ~2 s and runs as fast.
+ *
+ * Registers do not hold 512 floats on a CPU: LLVM spills most of them to the stack, which is
+ * still far cheaper than the driver's bounds-checked per-lane loads. On a GPU with 32-wide
+ * subgroups this design would spill to memory instead, so MlpKernels uses it only where the
+ * subgroup size is exactly 8.
+ *
+ * Layouts are those of mlp.ts (activations, deltas and tangents sample-major; W row-major
+ * [outDim][inDim]); the kernels read activations as vec4, so every base offset and the widths
+ * involved must be multiples of 4 (stationaryAligned). Uniforms are MlpParams; a workgroup is
+ * (parameter set, slice of the samples, block of 8·R rows): g = pset·groupsPerSet +
+ * slice·rowBlocks + rowBlock, with `chunks` slices per set (for the parameter gradient, slice c
+ * is the c-th chunk of chunkLen samples, and its partial sums go where mlp_sum_chunks reads them).
+ */
+import { MlpParams } from './mlp-params.js';
+
+export type StationaryKind = 'forward' | 'jvp' | 'delta' | 'grad';
+
+/** Lanes of the subgroup (and of the workgroup) the kernels are written for. */
+export const STATIONARY_LANES = 8;
+/** Most matrix floats one lane keeps (R·sum, twice that for the JVP's two matrices). */
+const MAX_HELD = 512;
+
+/**
+ * Rows per lane R for a layer whose stationary matrix is [rows][sum], or null where the kernel
+ * does not apply: sum must be a multiple of 4 (vec4 input loads), rows a multiple of 32 (8 lanes
+ * × R rows, R a multiple of 4 for vec4 stores), and the matrices held must fit MAX_HELD floats.
+ */
+export function stationaryRows(kind: StationaryKind, rows: number, sum: number): 4 | 8 | null {
+  if (sum % 4 !== 0 || rows % 32 !== 0) return null;
+  const held = (r: number) => r * sum * (kind === 'jvp' ? 2 : 1);
+  if (rows % 64 === 0 && held(8) <= MAX_HELD) return 8;
+  if (held(4) <= MAX_HELD) return 4;
+  return null;
+}
+
+/** Whether every offset and stride (in floats) allows vec4 access. */
+export function stationaryAligned(...values: number[]): boolean {
+  return values.every((v) => v % 4 === 0);
+}
+
+export interface StationaryShape {
+  kind: StationaryKind;
+  /** Rows of the matrix the lanes hold (outputs; for `delta`, the layer's inputs). */
+  rows: number;
+  /** Length of the sums (for `delta`, the layer's outputs). */
+  sum: number;
+  R: 4 | 8;
+  /** The layer input is the network input (`input`), not a hidden layer's activations. */
+  first: boolean;
+  /** forward/jvp: tanh layer writing acts/dacts; else the output layer writing the user buffer. */
+  hidden: boolean;
+  /** delta: the upstream gradient is the user's gradOutput (last layer), not the deltas scratch. */
+  fromUser: boolean;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+/** One statement per (r, c): `f(r, c)`, joined into lines. */
+const each = (R: number, C: number, f: (r: number, c: number) => string): string =>
+  range(R)
+    .flatMap((r) => range(C).map((c) => f(r, c)))
+    .join('\n');
+
+/** Bindings of each kind's kernel (binding i is the i-th entry), for Kernel.get. */
+export const STATIONARY_BINDINGS = {
+  forward: [
+    ['p', 'uniform'],
+    ['theta', 'read-only-storage'],
+    ['input', 'read-only-storage'],
+    ['acts', 'storage'],
+    ['output', 'storage'],
+  ],
+  jvp: [
+    ['p', 'uniform'],
+    ['theta', 'read-only-storage'],
+    ['tangent', 'read-only-storage'],
+    ['input', 'read-only-storage'],
+    ['acts', 'read-only-storage'],
+    ['dacts', 'storage'],
+    ['outputTangent', 'storage'],
+  ],
+  delta: [
+    ['p', 'uniform'],
+    ['theta', 'read-only-storage'],
+    ['gradOutput', 'read-only-storage'],
+    ['acts', 'read-only-storage'],
+    ['deltas', 'storage'],
+    ['result', 'storage'],
+  ],
+  grad: [
+    ['p', 'uniform'],
+    ['input', 'read-only-storage'],
+    ['gradOutput', 'read-only-storage'],
+    ['acts', 'read-only-storage'],
+    ['deltas', 'read-only-storage'],
+    ['result', 'storage'],
+  ],
+} as const;
+
+function declarations(kind: StationaryKind): string {
+  // Parameters (and the gradient's partial sums, in the parameter layout) are read as scalars;
+  // activations, deltas and the network's inputs and outputs as vec4.
+  const type: Record<string, string> = { theta: 'f32', tangent: 'f32', ...(kind === 'grad' ? { result: 'f32' } : {}) };
+  return STATIONARY_BINDINGS[kind]
+    .map(([name, access], i) => {
+      if (access === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${name}: MlpParams;`;
+      const mode = access === 'storage' ? 'read_write' : 'read';
+      return `@group(0) @binding(${i}) var<storage, ${mode}> ${name}: array<${type[name] ?? 'vec4<f32>'}>;`;
+    })
+    .join('\n');
+}
+
+/**
+ * Loads rows row0..row0+R-1 of a [rows][sum] matrix into lets named `${name}${r}_${c}` (vec4 c
+ * of row r), through a loop and a private array (see the file comment: compile time). `at(e)` is
+ * the WGSL address of element (row, column) given as the WGSL expressions `row` and `col`.
+ */
+function holdRows(name: string, R: number, C: number, at: (row: string, col: string) => string): string {
+  const arr = `${name}_rows`;
+  return [
+    `  var ${arr}: array<vec4<f32>, ${R * C}>;`,
+    `  for (var i = 0u; i < ${R * C}u; i++) {`,
+    `    let row = row0 + i / ${C}u;`,
+    `    let col = (i % ${C}u) * 4u;`,
+    `    ${arr}[i] = vec4<f32>(${range(4)
+      .map((k) => at('row', `col + ${k}u`))
+      .join(', ')});`,
+    `  }`,
+    each(R, C, (r, c) => `  let ${name}${r}_${c} = ${arr}[${r * C + c}u];`),
+  ].join('\n');
+}
+
+/** The workgroup's parameter set, slice of the samples and first row; spare workgroups leave. */
+const PROLOGUE = (R: number) => `
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.groups) { return; }
+  let pset = g / p.groupsPerSet;
+  let rem = g - pset * p.groupsPerSet;
+  let slice = rem / p.rowBlocks;
+  let row0 = ((rem - slice * p.rowBlocks) * ${STATIONARY_LANES}u + lane) * ${R}u;`;
+
+const ENTRY = `@compute @workgroup_size(${STATIONARY_LANES})
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(subgroup_invocation_id) lane: u32,
+) {`;
+
+/** vec4 k (of R/4) of the lane's R results for one sample, from the scalars `${v}${r}`. */
+const quad = (v: string, k: number, wrap = (s: string) => s): string =>
+  wrap(`vec4<f32>(${range(4)
+    .map((i) => `${v}${4 * k + i}`)
+    .join(', ')})`);
+
+function forward(s: StationaryShape): string {
+  const { R, rows, sum, first, hidden } = s;
+  const C = sum / 4;
+  const x = first ? 'input' : 'acts';
+  const xBase = first ? '0u' : '(p.xBase + pset * p.xSetStride) / 4u';
+  const out = hidden ? 'acts' : 'output';
+  return `${ENTRY}${PROLOGUE(R)}
+  let wb = p.wBase + pset * p.paramStride;
+${holdRows('w', R, C, (row, col) => `theta[wb + ${row} * ${sum}u + ${col}]`)}
+${range(R)
+  .map((r) => `  let b${r} = theta[p.bBase + pset * p.paramStride + row0 + ${r}u];`)
+  .join('\n')}
+  let xb = ${xBase};
+  let yb = p.yBase + pset * p.ySetStride + row0;
+  for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
+    let n = min(base + lane, p.batch - 1u);
+${range(C)
+  .map((c) => `    let x${c} = ${x}[xb + n * ${C}u + ${c}u];`)
+  .join('\n')}
+    for (var q = 0u; q < 8u; q++) {
+      if (base + q >= p.batch) { break; }
+${range(C)
+  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
+  .join('\n')}
+${range(R)
+  .map((r) => `      var a${r} = b${r};`)
+  .join('\n')}
+${each(R, C, (r, c) => `      a${r} += dot(w${r}_${c}, s${c});`)}
+      let o = (yb + (base + q) * ${rows}u) / 4u;
+${range(R / 4)
+  .map((k) => `      ${out}[o + ${k}u] = ${quad('a', k, hidden ? (v) => `tanh(${v})` : undefined)};`)
+  .join('\n')}
+    }
+  }
+}`;
+}
+
+function jvp(s: StationaryShape): string {
+  const { R, rows, sum, first, hidden } = s;
+  const C = sum / 4;
+  // y' = W x' + W' x + b', times 1 − y² for a tanh layer; x' = 0 for the first layer.
+  const x = first ? 'input' : 'acts';
+  const xBase = first ? '0u' : 'p.hBase / 4u';
+  const out = hidden ? 'dacts' : 'outputTangent';
+  return `${ENTRY}${PROLOGUE(R)}
+${holdRows('w', R, C, (row, col) => `theta[p.wBase + ${row} * ${sum}u + ${col}]`)}
+${holdRows('v', R, C, (row, col) => `tangent[p.w2Base + ${row} * ${sum}u + ${col}]`)}
+${range(R)
+  .map((r) => `  let b${r} = tangent[p.b2Base + row0 + ${r}u];`)
+  .join('\n')}
+  let xb = ${xBase};
+  for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
+    let n = min(base + lane, p.batch - 1u);
+${range(C)
+  .map((c) => `    let x${c} = ${x}[xb + n * ${C}u + ${c}u];`)
+  .join('\n')}
+${first ? '' : range(C).map((c) => `    let t${c} = dacts[p.xBase / 4u + n * ${C}u + ${c}u];`).join('\n')}
+    for (var q = 0u; q < 8u; q++) {
+      if (base + q >= p.batch) { break; }
+${range(C)
+  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
+  .join('\n')}
+${first ? '' : range(C).map((c) => `      let u${c} = subgroupShuffle(t${c}, q);`).join('\n')}
+${range(R)
+  .map((r) => `      var a${r} = b${r};`)
+  .join('\n')}
+${each(R, C, (r, c) => `      a${r} += ${first ? '' : `dot(w${r}_${c}, u${c}) + `}dot(v${r}_${c}, s${c});`)}
+      let o = (p.yBase + (base + q) * ${rows}u + row0) / 4u;
+${range(R / 4)
+  .map((k) =>
+    hidden
+      ? `      let y${k} = acts[(p.h2Base + (base + q) * ${rows}u + row0) / 4u + ${k}u];\n      ${out}[o + ${k}u] = ${quad('a', k)} * (vec4<f32>(1.0) - y${k} * y${k});`
+      : `      ${out}[o + ${k}u] = ${quad('a', k)};`,
+  )
+  .join('\n')}
+    }
+  }
+}`;
+}
+
+function delta(s: StationaryShape): string {
+  const { R, rows, sum, fromUser, hidden } = s;
+  const C = sum / 4;
+  // Lane rows are the layer's inputs k: row k of Wᵀ is column k of W [sum][rows].
+  // g_in[n][k] = (Σ_o W[o][k] g[n][o]) · (1 − h[n][k]²), or without the factor for dL/dinput.
+  const g = fromUser ? 'gradOutput' : 'deltas';
+  const gBase = fromUser ? '0u' : 'p.xBase / 4u';
+  return `${ENTRY}${PROLOGUE(R)}
+${holdRows('w', R, C, (row, col) => `theta[p.wBase + (${col}) * ${rows}u + ${row}]`)}
+  for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
+    let n = min(base + lane, p.batch - 1u);
+${range(C)
+  .map((c) => `    let x${c} = ${g}[${gBase} + n * ${C}u + ${c}u];`)
+  .join('\n')}
+    for (var q = 0u; q < 8u; q++) {
+      if (base + q >= p.batch) { break; }
+${range(C)
+  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
+  .join('\n')}
+${range(R)
+  .map((r) => `      var a${r} = 0.0;`)
+  .join('\n')}
+${each(R, C, (r, c) => `      a${r} += dot(w${r}_${c}, s${c});`)}
+${range(R / 4)
+  .map((k) =>
+    hidden
+      ? `      let h${k} = acts[(p.hBase + (base + q) * ${rows}u + row0) / 4u + ${k}u];\n      deltas[(p.yBase + (base + q) * ${rows}u + row0) / 4u + ${k}u] = ${quad('a', k)} * (vec4<f32>(1.0) - h${k} * h${k});`
+      : `      result[(base + q) * ${rows / 4}u + row0 / 4u + ${k}u] = ${quad('a', k)};`,
+  )
+  .join('\n')}
+    }
+  }
+}`;
+}
+
+function grad(s: StationaryShape): string {
+  const { R, rows, sum, first, fromUser } = s;
+  const C = sum / 4;
+  // Lane rows are rows o of dW [rows][sum]: dW[o][k] = Σ_n g[n][o] x[n][k], db[o] = Σ_n g[n][o]
+  // over the chunk's samples; written where mlp_sum_chunks adds the chunks up.
+  const x = first ? 'input' : 'acts';
+  const xBase = first ? '0u' : 'p.hBase / 4u';
+  const g = fromUser ? 'gradOutput' : 'deltas';
+  const gBase = fromUser ? '0u' : 'p.xBase / 4u';
+  const result = `result[pb + row * ${sum}u + col + CK]`;
+  return `${ENTRY}${PROLOGUE(R)}
+${each(R, C, (r, c) => `  var d${r}_${c} = vec4<f32>();`)}
+${range(R)
+  .map((r) => `  var e${r} = 0.0;`)
+  .join('\n')}
+  let end = min(p.batch, (slice + 1u) * p.chunkLen);
+  for (var base = slice * p.chunkLen; base < end; base += 8u) {
+    let n = min(base + lane, end - 1u);
+${range(C)
+  .map((c) => `    let x${c} = ${x}[${xBase} + n * ${C}u + ${c}u];`)
+  .join('\n')}
+    for (var q = 0u; q < 8u; q++) {
+      if (base + q >= end) { break; }
+${range(C)
+  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
+  .join('\n')}
+${range(R / 4)
+  .map((k) => `      let g${k} = ${g}[${gBase} + ((base + q) * ${rows}u + row0) / 4u + ${k}u];`)
+  .join('\n')}
+${range(R)
+  .map((r) => `      e${r} += g${Math.floor(r / 4)}[${r % 4}];`)
+  .join('\n')}
+${each(R, C, (r, c) => `      d${r}_${c} += g${Math.floor(r / 4)}[${r % 4}] * s${c};`)}
+    }
+  }
+  var sums: array<vec4<f32>, ${R * C}>;
+${each(R, C, (r, c) => `  sums[${r * C + c}u] = d${r}_${c};`)}
+  let pb = slice * p.paramCount + p.wBase;
+  for (var i = 0u; i < ${R * C}u; i++) {
+    let row = row0 + i / ${C}u;
+    let col = (i % ${C}u) * 4u;
+${range(4)
+  .map((k) => `    ${result.replace('CK', `${k}u`)} = sums[i][${k}];`)
+  .join('\n')}
+  }
+${range(R)
+  .map((r) => `  result[slice * p.paramCount + p.bBase + row0 + ${r}u] = e${r};`)
+  .join('\n')}
+}`;
+}
+
+/** The WGSL module of one stationary kernel (entry point `main`). */
+export function stationaryWgsl(s: StationaryShape): string {
+  const body = { forward, jvp, delta, grad }[s.kind](s);
+  return ['enable subgroups;', MlpParams.wgsl(), declarations(s.kind), body].join('\n');
+}
