@@ -36,3 +36,36 @@ export const MlpParams = new StructLayout('MlpParams', [
   ['colBlocks', 'u32'],
   ['rowBlocks', 'u32'],
 ] as const);
+
+/**
+ * Binding tables of the MLP kernels, one per op family; the per-invocation, subgroup and
+ * weight-stationary kernels of a family share it (binding i is the i-th entry).
+ */
+export const MLP_BINDINGS = {
+  forward: [
+    ['p', 'uniform'],
+    ['theta', 'read-only-storage'],
+    ['input', 'read-only-storage'],
+    ['acts', 'storage'],
+    ['output', 'storage'],
+  ],
+  jvp: [
+    ['p', 'uniform'],
+    ['theta', 'read-only-storage'],
+    ['tangent', 'read-only-storage'],
+    ['input', 'read-only-storage'],
+    ['acts', 'read-only-storage'],
+    ['dacts', 'storage'],
+    ['outputTangent', 'storage'],
+  ],
+  // Backward deltas, parameter gradients and the sum of the gradient's chunks.
+  backward: [
+    ['p', 'uniform'],
+    ['theta', 'read-only-storage'],
+    ['input', 'read-only-storage'],
+    ['gradOutput', 'read-only-storage'],
+    ['acts', 'read-only-storage'],
+    ['deltas', 'storage'],
+    ['result', 'storage'],
+  ],
+} as const;

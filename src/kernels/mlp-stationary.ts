@@ -27,7 +27,7 @@
  * slice·rowBlocks + rowBlock, with `chunks` slices per set (for the parameter gradient, slice c
  * is the c-th chunk of chunkLen samples, and its partial sums go where mlp_sum_chunks reads them).
  */
-import { MlpParams } from './mlp-params.js';
+import { MLP_BINDINGS, MlpParams } from './mlp-params.js';
 
 export type StationaryKind = 'forward' | 'jvp' | 'delta' | 'grad';
 
@@ -76,47 +76,14 @@ const each = (R: number, C: number, f: (r: number, c: number) => string): string
     .flatMap((r) => range(C).map((c) => f(r, c)))
     .join('\n');
 
-/** Bindings of each kind's kernel (binding i is the i-th entry), for Kernel.get. */
-export const STATIONARY_BINDINGS = {
-  forward: [
-    ['p', 'uniform'],
-    ['theta', 'read-only-storage'],
-    ['input', 'read-only-storage'],
-    ['acts', 'storage'],
-    ['output', 'storage'],
-  ],
-  jvp: [
-    ['p', 'uniform'],
-    ['theta', 'read-only-storage'],
-    ['tangent', 'read-only-storage'],
-    ['input', 'read-only-storage'],
-    ['acts', 'read-only-storage'],
-    ['dacts', 'storage'],
-    ['outputTangent', 'storage'],
-  ],
-  delta: [
-    ['p', 'uniform'],
-    ['theta', 'read-only-storage'],
-    ['gradOutput', 'read-only-storage'],
-    ['acts', 'read-only-storage'],
-    ['deltas', 'storage'],
-    ['result', 'storage'],
-  ],
-  grad: [
-    ['p', 'uniform'],
-    ['input', 'read-only-storage'],
-    ['gradOutput', 'read-only-storage'],
-    ['acts', 'read-only-storage'],
-    ['deltas', 'read-only-storage'],
-    ['result', 'storage'],
-  ],
-} as const;
+/** The binding table (MLP_BINDINGS) each kind's kernel shares with the other MLP kernels. */
+export const STATIONARY_FAMILY = { forward: 'forward', jvp: 'jvp', delta: 'backward', grad: 'backward' } as const;
 
 function declarations(kind: StationaryKind): string {
   // Parameters (and the gradient's partial sums, in the parameter layout) are read as scalars;
   // activations, deltas and the network's inputs and outputs as vec4.
   const type: Record<string, string> = { theta: 'f32', tangent: 'f32', ...(kind === 'grad' ? { result: 'f32' } : {}) };
-  return STATIONARY_BINDINGS[kind]
+  return MLP_BINDINGS[STATIONARY_FAMILY[kind]]
     .map(([name, access], i) => {
       if (access === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${name}: MlpParams;`;
       const mode = access === 'storage' ? 'read_write' : 'read';
@@ -167,6 +134,56 @@ const quad = (v: string, k: number, wrap = (s: string) => s): string =>
     .map((i) => `${v}${4 * k + i}`)
     .join(', ')})`);
 
+/** A row streamed through the sample loop: vec4 c of sample n's row is `load(c)` (n in WGSL). */
+interface Streamed {
+  /** Prefix of the lane's own loads (`${name}${c}`) and of the shuffled values (`${shuffled}${c}`). */
+  name: string;
+  shuffled: string;
+  load: (c: number) => string;
+}
+
+/**
+ * The loop over the samples, 8 at a time: lane j loads sample base + j's rows (clamped into the
+ * range; the clamped lanes' values are never used), then for each q of the 8, subgroupShuffle
+ * hands every lane sample base + q's rows and `body` runs on them. `range` is the first sample,
+ * the end (exclusive) and the step between groups, in WGSL; all uniform, so the shuffles run in
+ * uniform control flow.
+ */
+function streamSamples(C: number, inputs: Streamed[], range_: { start: string; end: string; step: string }, body: string): string {
+  const { start, end, step } = range_;
+  return `  for (var base = ${start}; base < ${end}; base += ${step}) {
+    let n = min(base + lane, ${end} - 1u);
+${inputs.map(({ name, load }) => range(C).map((c) => `    let ${name}${c} = ${load(c)};`).join('\n')).join('\n')}
+    for (var q = 0u; q < 8u; q++) {
+      if (base + q >= ${end}) { break; }
+${inputs.map(({ name, shuffled }) => range(C).map((c) => `      let ${shuffled}${c} = subgroupShuffle(${name}${c}, q);`).join('\n')).join('\n')}
+${body}
+    }
+  }`;
+}
+
+/** Slice `slice` of the batch: groups slice, slice + chunks, ... of 8 samples. */
+const SLICE = { start: 'slice * 8u', end: 'p.batch', step: 'p.chunks * 8u' };
+
+/** The lane's R sums a_r = init(r) + Σ_c terms(r, c) for sample base + q. */
+function sums(R: number, C: number, init: (r: number) => string, terms: (r: number, c: number) => string): string {
+  return [...range(R).map((r) => `      var a${r} = ${init(r)};`), each(R, C, (r, c) => `      a${r} += ${terms(r, c)};`)].join('\n');
+}
+
+/** Stores vec4 k of the lane's sums for sample base + q: `to(k)` = value, times 1 − h² of `h(k)`. */
+function storeSums(R: number, to: (k: number) => string, h?: (k: number) => string): string {
+  return range(R / 4)
+    .map((k) =>
+      h
+        ? `      let h${k} = ${h(k)};\n      ${to(k)} = ${quad('a', k)} * (vec4<f32>(1.0) - h${k} * h${k});`
+        : `      ${to(k)} = ${quad('a', k)};`,
+    )
+    .join('\n');
+}
+
+/** Offset (in vec4) of vec4 k of the lane's rows of sample base + q, in a [batch][rows] block at `base`. */
+const rowsAt = (base: string, rows: number, k: number) => `(${base} + (base + q) * ${rows}u + row0) / 4u + ${k}u`;
+
 function forward(s: StationaryShape): string {
   const { R, rows, sum, first, hidden } = s;
   const C = sum / 4;
@@ -179,28 +196,18 @@ ${holdRows('w', R, C, (row, col) => `theta[wb + ${row} * ${sum}u + ${col}]`)}
 ${range(R)
   .map((r) => `  let b${r} = theta[p.bBase + pset * p.paramStride + row0 + ${r}u];`)
   .join('\n')}
-  let xb = ${xBase};
-  let yb = p.yBase + pset * p.ySetStride + row0;
-  for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
-    let n = min(base + lane, p.batch - 1u);
-${range(C)
-  .map((c) => `    let x${c} = ${x}[xb + n * ${C}u + ${c}u];`)
-  .join('\n')}
-    for (var q = 0u; q < 8u; q++) {
-      if (base + q >= p.batch) { break; }
-${range(C)
-  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
-  .join('\n')}
-${range(R)
-  .map((r) => `      var a${r} = b${r};`)
-  .join('\n')}
-${each(R, C, (r, c) => `      a${r} += dot(w${r}_${c}, s${c});`)}
-      let o = (yb + (base + q) * ${rows}u) / 4u;
-${range(R / 4)
-  .map((k) => `      ${out}[o + ${k}u] = ${quad('a', k, hidden ? (v) => `tanh(${v})` : undefined)};`)
-  .join('\n')}
-    }
-  }
+  let yb = p.yBase + pset * p.ySetStride;
+${streamSamples(
+  C,
+  [{ name: 'x', shuffled: 's', load: (c) => `${x}[${xBase} + n * ${C}u + ${c}u]` }],
+  SLICE,
+  [
+    sums(R, C, (r) => `b${r}`, (r, c) => `dot(w${r}_${c}, s${c})`),
+    range(R / 4)
+      .map((k) => `      ${out}[${rowsAt('yb', rows, k)}] = ${quad('a', k, hidden ? (v) => `tanh(${v})` : undefined)};`)
+      .join('\n'),
+  ].join('\n'),
+)}
 }`;
 }
 
@@ -210,6 +217,8 @@ function jvp(s: StationaryShape): string {
   // y' = W x' + W' x + b', times 1 − y² for a tanh layer; x' = 0 for the first layer.
   const x = first ? 'input' : 'acts';
   const xBase = first ? '0u' : 'p.hBase / 4u';
+  const inputs: Streamed[] = [{ name: 'x', shuffled: 's', load: (c) => `${x}[${xBase} + n * ${C}u + ${c}u]` }];
+  if (!first) inputs.push({ name: 't', shuffled: 'u', load: (c) => `dacts[p.xBase / 4u + n * ${C}u + ${c}u]` });
   const out = hidden ? 'dacts' : 'outputTangent';
   return `${ENTRY}${PROLOGUE(R)}
 ${holdRows('w', R, C, (row, col) => `theta[p.wBase + ${row} * ${sum}u + ${col}]`)}
@@ -217,33 +226,15 @@ ${holdRows('v', R, C, (row, col) => `tangent[p.w2Base + ${row} * ${sum}u + ${col
 ${range(R)
   .map((r) => `  let b${r} = tangent[p.b2Base + row0 + ${r}u];`)
   .join('\n')}
-  let xb = ${xBase};
-  for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
-    let n = min(base + lane, p.batch - 1u);
-${range(C)
-  .map((c) => `    let x${c} = ${x}[xb + n * ${C}u + ${c}u];`)
-  .join('\n')}
-${first ? '' : range(C).map((c) => `    let t${c} = dacts[p.xBase / 4u + n * ${C}u + ${c}u];`).join('\n')}
-    for (var q = 0u; q < 8u; q++) {
-      if (base + q >= p.batch) { break; }
-${range(C)
-  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
-  .join('\n')}
-${first ? '' : range(C).map((c) => `      let u${c} = subgroupShuffle(t${c}, q);`).join('\n')}
-${range(R)
-  .map((r) => `      var a${r} = b${r};`)
-  .join('\n')}
-${each(R, C, (r, c) => `      a${r} += ${first ? '' : `dot(w${r}_${c}, u${c}) + `}dot(v${r}_${c}, s${c});`)}
-      let o = (p.yBase + (base + q) * ${rows}u + row0) / 4u;
-${range(R / 4)
-  .map((k) =>
-    hidden
-      ? `      let y${k} = acts[(p.h2Base + (base + q) * ${rows}u + row0) / 4u + ${k}u];\n      ${out}[o + ${k}u] = ${quad('a', k)} * (vec4<f32>(1.0) - y${k} * y${k});`
-      : `      ${out}[o + ${k}u] = ${quad('a', k)};`,
-  )
-  .join('\n')}
-    }
-  }
+${streamSamples(
+  C,
+  inputs,
+  SLICE,
+  [
+    sums(R, C, (r) => `b${r}`, (r, c) => `${first ? '' : `dot(w${r}_${c}, u${c}) + `}dot(v${r}_${c}, s${c})`),
+    storeSums(R, (k) => `${out}[${rowsAt('p.yBase', rows, k)}]`, hidden ? (k) => `acts[${rowsAt('p.h2Base', rows, k)}]` : undefined),
+  ].join('\n'),
+)}
 }`;
 }
 
@@ -256,29 +247,17 @@ function delta(s: StationaryShape): string {
   const gBase = fromUser ? '0u' : 'p.xBase / 4u';
   return `${ENTRY}${PROLOGUE(R)}
 ${holdRows('w', R, C, (row, col) => `theta[p.wBase + (${col}) * ${rows}u + ${row}]`)}
-  for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
-    let n = min(base + lane, p.batch - 1u);
-${range(C)
-  .map((c) => `    let x${c} = ${g}[${gBase} + n * ${C}u + ${c}u];`)
-  .join('\n')}
-    for (var q = 0u; q < 8u; q++) {
-      if (base + q >= p.batch) { break; }
-${range(C)
-  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
-  .join('\n')}
-${range(R)
-  .map((r) => `      var a${r} = 0.0;`)
-  .join('\n')}
-${each(R, C, (r, c) => `      a${r} += dot(w${r}_${c}, s${c});`)}
-${range(R / 4)
-  .map((k) =>
+${streamSamples(
+  C,
+  [{ name: 'x', shuffled: 's', load: (c) => `${g}[${gBase} + n * ${C}u + ${c}u]` }],
+  SLICE,
+  [
+    sums(R, C, () => '0.0', (r, c) => `dot(w${r}_${c}, s${c})`),
     hidden
-      ? `      let h${k} = acts[(p.hBase + (base + q) * ${rows}u + row0) / 4u + ${k}u];\n      deltas[(p.yBase + (base + q) * ${rows}u + row0) / 4u + ${k}u] = ${quad('a', k)} * (vec4<f32>(1.0) - h${k} * h${k});`
-      : `      result[(base + q) * ${rows / 4}u + row0 / 4u + ${k}u] = ${quad('a', k)};`,
-  )
-  .join('\n')}
-    }
-  }
+      ? storeSums(R, (k) => `deltas[${rowsAt('p.yBase', rows, k)}]`, (k) => `acts[${rowsAt('p.hBase', rows, k)}]`)
+      : storeSums(R, (k) => `result[${rowsAt('0u', rows, k)}]`),
+  ].join('\n'),
+)}
 }`;
 }
 
@@ -290,41 +269,35 @@ function grad(s: StationaryShape): string {
   const x = first ? 'input' : 'acts';
   const xBase = first ? '0u' : 'p.hBase / 4u';
   const g = fromUser ? 'gradOutput' : 'deltas';
-  const gBase = fromUser ? '0u' : 'p.xBase / 4u';
-  const result = `result[pb + row * ${sum}u + col + CK]`;
+  const gBase = fromUser ? '0u' : 'p.xBase';
+  const gr = (r: number) => `g${Math.floor(r / 4)}[${r % 4}]`;
   return `${ENTRY}${PROLOGUE(R)}
 ${each(R, C, (r, c) => `  var d${r}_${c} = vec4<f32>();`)}
 ${range(R)
   .map((r) => `  var e${r} = 0.0;`)
   .join('\n')}
   let end = min(p.batch, (slice + 1u) * p.chunkLen);
-  for (var base = slice * p.chunkLen; base < end; base += 8u) {
-    let n = min(base + lane, end - 1u);
-${range(C)
-  .map((c) => `    let x${c} = ${x}[${xBase} + n * ${C}u + ${c}u];`)
-  .join('\n')}
-    for (var q = 0u; q < 8u; q++) {
-      if (base + q >= end) { break; }
-${range(C)
-  .map((c) => `      let s${c} = subgroupShuffle(x${c}, q);`)
-  .join('\n')}
-${range(R / 4)
-  .map((k) => `      let g${k} = ${g}[${gBase} + ((base + q) * ${rows}u + row0) / 4u + ${k}u];`)
-  .join('\n')}
-${range(R)
-  .map((r) => `      e${r} += g${Math.floor(r / 4)}[${r % 4}];`)
-  .join('\n')}
-${each(R, C, (r, c) => `      d${r}_${c} += g${Math.floor(r / 4)}[${r % 4}] * s${c};`)}
-    }
-  }
-  var sums: array<vec4<f32>, ${R * C}>;
-${each(R, C, (r, c) => `  sums[${r * C + c}u] = d${r}_${c};`)}
+${streamSamples(
+  C,
+  [{ name: 'x', shuffled: 's', load: (c) => `${x}[${xBase} + n * ${C}u + ${c}u]` }],
+  { start: 'slice * p.chunkLen', end: 'end', step: '8u' },
+  [
+    range(R / 4)
+      .map((k) => `      let g${k} = ${g}[${rowsAt(gBase, rows, k)}];`)
+      .join('\n'),
+    range(R)
+      .map((r) => `      e${r} += ${gr(r)};`)
+      .join('\n'),
+    each(R, C, (r, c) => `      d${r}_${c} += ${gr(r)} * s${c};`),
+  ].join('\n'),
+)}
+  var held: array<vec4<f32>, ${R * C}>;
+${each(R, C, (r, c) => `  held[${r * C + c}u] = d${r}_${c};`)}
   let pb = slice * p.paramCount + p.wBase;
   for (var i = 0u; i < ${R * C}u; i++) {
-    let row = row0 + i / ${C}u;
-    let col = (i % ${C}u) * 4u;
+    let at = pb + (row0 + i / ${C}u) * ${sum}u + (i % ${C}u) * 4u;
 ${range(4)
-  .map((k) => `    ${result.replace('CK', `${k}u`)} = sums[i][${k}];`)
+  .map((k) => `    result[at + ${k}u] = held[i][${k}];`)
   .join('\n')}
   }
 ${range(R)

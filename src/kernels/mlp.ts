@@ -20,11 +20,17 @@
  * across a subgroup; elsewhere the per-invocation kernels. Both compute the same sums in the same
  * layout. Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see
  * mlp_common.wgsl, mlp_common_sg.wgsl and subgroup_loads.wgsl.
+ *
+ * Where subgroups are exactly 8 wide (a CPU driver's SIMD vector), the layers whose shape fits
+ * (mlp-stationary.ts: both widths multiples of 4 and the rows of 32 or 64, 64×64 included) run
+ * weight-stationary kernels instead, generated per layer shape: each lane keeps its rows of W in
+ * registers for the whole dispatch, about twice as fast again on lavapipe. The others (the
+ * output layer, odd widths) keep the kernels above; both paths are tested against float64.
  */
 import { Kernel, grid1d, wgsl, type BindingKind, type Gpu, type Op } from '../gpu/index.js';
-import { MlpParams } from './mlp-params.js';
+import { MLP_BINDINGS, MlpParams } from './mlp-params.js';
 import {
-  STATIONARY_BINDINGS,
+  STATIONARY_FAMILY,
   STATIONARY_LANES,
   stationaryAligned,
   stationaryRows,
@@ -356,13 +362,7 @@ export class MlpKernels {
       return Kernel.get(this.gpu, {
         label: `mlp-forward${suffix}`,
         entryPoint: `mlp_forward${suffix}`,
-        bindings: [
-          ['p', 'uniform'],
-          ['theta', 'read-only-storage'],
-          ['input', 'read-only-storage'],
-          ['acts', 'storage'],
-          ['output', 'storage'],
-        ],
+        bindings: MLP_BINDINGS.forward,
         code: sg ? wgsl(header, rowsSgWgsl, forwardWgsl, forwardSgWgsl) : wgsl(header, forwardWgsl),
         constants,
       });
@@ -371,15 +371,7 @@ export class MlpKernels {
       return Kernel.get(this.gpu, {
         label: `mlp-jvp${suffix}`,
         entryPoint: `mlp_jvp${suffix}`,
-        bindings: [
-          ['p', 'uniform'],
-          ['theta', 'read-only-storage'],
-          ['tangent', 'read-only-storage'],
-          ['input', 'read-only-storage'],
-          ['acts', 'read-only-storage'],
-          ['dacts', 'storage'],
-          ['outputTangent', 'storage'],
-        ],
+        bindings: MLP_BINDINGS.jvp,
         code: sg ? wgsl(header, rowsSgWgsl, jvpWgsl, jvpSgWgsl) : wgsl(header, jvpWgsl),
         constants,
       });
@@ -396,15 +388,7 @@ export class MlpKernels {
     return Kernel.get(this.gpu, {
       label: `mlp-${entryPoint.slice(4).replace(/_/g, '-')}`,
       entryPoint,
-      bindings: [
-        ['p', 'uniform'],
-        ['theta', 'read-only-storage'],
-        ['input', 'read-only-storage'],
-        ['gradOutput', 'read-only-storage'],
-        ['acts', 'read-only-storage'],
-        ['deltas', 'storage'],
-        ['result', 'storage'],
-      ],
+      bindings: MLP_BINDINGS.backward,
       code,
       constants,
     });
@@ -438,7 +422,7 @@ export class MlpKernels {
     const kernel = Kernel.get(this.gpu, {
       label: `mlp-${shape.kind}-stationary`,
       entryPoint: 'main',
-      bindings: STATIONARY_BINDINGS[shape.kind] as ReadonlyArray<readonly [string, BindingKind]>,
+      bindings: MLP_BINDINGS[STATIONARY_FAMILY[shape.kind]] as ReadonlyArray<readonly [string, BindingKind]>,
       code: stationaryWgsl({ ...shape, R }),
     });
     const p = this.uniform(`${label}/params`, { ...values, batch, rowBlocks, chunks, groupsPerSet, groups }, owned);
@@ -635,13 +619,13 @@ export class MlpKernels {
           chunks,
           paramCount: P,
         },
-        {
+        bindings({
           input: l === 0 ? args.input : this.dummyRead,
           gradOutput: fromUser ? args.gradOutput : this.dummyRead,
           acts: l === 0 ? this.dummyRead : args.acts,
-          deltas: fromUser ? this.dummyRead : deltas,
+          deltas: fromUser ? this.dummyWrite : deltas,
           result: partial,
-        },
+        }),
         owned,
       );
       if (stationary) {
