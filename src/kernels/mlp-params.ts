@@ -28,7 +28,9 @@ export const MlpParams = new StructLayout('MlpParams', [
   // Layer output in a sample-major scratch buffer (or 0 for a user buffer).
   ['yBase', 'u32'],
   ['ySetStride', 'u32'],
-  // Parameter gradients: samples per chunk, chunks, tiles of the layer's [W | b].
+  // Parameter gradients: samples per chunk, chunks, tiles of the layer's [W | b]. The stationary
+  // kernels (mlp-stationary.ts) read chunks as the batch's slices per set and rowBlocks as their
+  // blocks of 8·R rows.
   ['chunkLen', 'u32'],
   ['chunks', 'u32'],
   ['paramCount', 'u32'],

@@ -65,7 +65,7 @@ export interface StationaryShape {
   first: boolean;
   /** forward/jvp: tanh layer writing acts/dacts; else the output layer writing the user buffer. */
   hidden: boolean;
-  /** delta: the upstream gradient is the user's gradOutput (last layer), not the deltas scratch. */
+  /** delta, grad: the upstream gradient is the user's gradOutput (last layer), not the deltas scratch. */
   fromUser: boolean;
 }
 
@@ -94,8 +94,8 @@ function declarations(kind: StationaryKind): string {
 
 /**
  * Loads rows row0..row0+R-1 of a [rows][sum] matrix into lets named `${name}${r}_${c}` (vec4 c
- * of row r), through a loop and a private array (see the file comment: compile time). `at(e)` is
- * the WGSL address of element (row, column) given as the WGSL expressions `row` and `col`.
+ * of row r), through a loop and a private array (see the file comment: compile time).
+ * `at(row, col)` is the WGSL load of element (row, col), given the WGSL expressions for both.
  */
 function holdRows(name: string, R: number, C: number, at: (row: string, col: string) => string): string {
   const arr = `${name}_rows`;

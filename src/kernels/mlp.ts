@@ -604,28 +604,34 @@ export class MlpKernels {
     // Parameter gradients per chunk of the batch, then the sum over chunks.
     layout.layers.forEach((layer, l) => {
       const fromUser = l === L - 1;
+      const values = {
+        batch,
+        inDim: layer.inDim,
+        outDim: layer.outDim,
+        wBase: layer.wOffset,
+        bBase: layer.bOffset,
+        xBase: fromUser ? 0 : this.actsOffset(l, batch),
+        hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
+        chunkLen,
+        chunks,
+        paramCount: P,
+      };
+      const resources = bindings({
+        input: l === 0 ? args.input : this.dummyRead,
+        gradOutput: fromUser ? args.gradOutput : this.dummyRead,
+        acts: l === 0 ? this.dummyRead : args.acts,
+        deltas: fromUser ? this.dummyWrite : deltas,
+        result: partial,
+      });
+      const label = `mlp-backward/params${l}`;
       const stationary = this.stationaryStep(
         { kind: 'grad', rows: layer.outDim, sum: layer.inDim, first: l === 0, hidden: false, fromUser },
-        [fromUser ? 0 : this.actsOffset(l, batch), l === 0 ? 0 : this.actsOffset(l - 1, batch)],
+        [values.xBase, values.hBase],
         batch,
         1,
-        `mlp-backward/params${l}`,
-        {
-          wBase: layer.wOffset,
-          bBase: layer.bOffset,
-          xBase: fromUser ? 0 : this.actsOffset(l, batch),
-          hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
-          chunkLen,
-          chunks,
-          paramCount: P,
-        },
-        bindings({
-          input: l === 0 ? args.input : this.dummyRead,
-          gradOutput: fromUser ? args.gradOutput : this.dummyRead,
-          acts: l === 0 ? this.dummyRead : args.acts,
-          deltas: fromUser ? this.dummyWrite : deltas,
-          result: partial,
-        }),
+        label,
+        values,
+        resources,
         owned,
       );
       if (stationary) {
@@ -643,39 +649,8 @@ export class MlpKernels {
         G_FROM_USER: fromUser ? 1 : 0,
         X_FROM_USER: l === 0 ? 1 : 0,
       });
-      const p = this.uniform(
-        `mlp-backward/params${l}/params`,
-        {
-          batch,
-          inDim: layer.inDim,
-          outDim: layer.outDim,
-          groups,
-          wBase: layer.wOffset,
-          bBase: layer.bOffset,
-          xBase: fromUser ? 0 : this.actsOffset(l, batch),
-          hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
-          chunkLen,
-          chunks,
-          paramCount: P,
-          colBlocks,
-          rowBlocks,
-        },
-        owned,
-      );
-      const group = kernel.bind(
-        {
-          p,
-          ...bindings({
-            input: l === 0 ? args.input : this.dummyRead,
-            gradOutput: fromUser ? args.gradOutput : this.dummyRead,
-            acts: l === 0 ? this.dummyRead : args.acts,
-            deltas: fromUser ? this.dummyWrite : deltas,
-            result: partial,
-          }),
-        },
-        `mlp-backward/params${l}`,
-      );
-      steps.push({ kernel, group, grid: this.grid(groups) });
+      const p = this.uniform(`${label}/params`, { ...values, groups, colBlocks, rowBlocks }, owned);
+      steps.push({ kernel, group: kernel.bind({ p, ...resources }, label), grid: this.grid(groups) });
     });
 
     const sumKernel = this.backwardKernel('mlp_sum_chunks', { WG: this.wg });
