@@ -1,7 +1,7 @@
 /** The value-function fit (minibatch Adam on mean (V − R)²) against a float64 reference. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOps } from '../src/gpu/index.js';
-import { MlpKernels, mlpLayout } from '../src/kernels/mlp.js';
+import { MlpKernels, mlpLayout, type MlpKernelsOptions } from '../src/kernels/mlp.js';
 import { resolveConfig } from '../src/trpo/config.js';
 import { stat, statCount } from '../src/trpo/stats.js';
 import { ADAM, ValueFitStage } from '../src/trpo/value-fit.js';
@@ -62,10 +62,18 @@ describe.skipIf(!gpu)('value fit', () => {
     // Small weights keep V small, so V − R is not lost to float32 rounding of V; one step only,
     // since after it V has moved by far more than 1e-4.
     { sizes: [4, 64, 64, 1], B: 128, minibatches: 1, epochs: 1, residual: 1e-4, weights: 0.05 },
+    // Shapes of the weight-stationary kernel: an observation padded to 4 (3) or 8 (5), layers
+    // of 4 and 8 rows per lane, a layer of two row blocks (128), minibatches of one partial
+    // chunk, of a chunk and a ragged part (100), and of several chunks.
+    { sizes: [3, 32, 64, 1], B: 100, minibatches: 2, epochs: 1 },
+    { sizes: [5, 128, 32, 1], B: 40, minibatches: 2, epochs: 2 },
+    { sizes: [4, 64, 1], B: 256, minibatches: 1, epochs: 1 },
   ];
-  // The subgroup kernels where the device allows them (the default), and the per-invocation ones.
-  const grid = [true, false].flatMap((subgroups) => cases.map((c) => ({ ...c, subgroups })));
-  it.each(grid)('matches float64 minibatch Adam: $sizes, minibatch $B, subgroups $subgroups', async ({ sizes, B, minibatches, epochs, residual, weights, subgroups }) => {
+  // The weight-stationary kernel where the device allows it (the default), the row-broadcast
+  // subgroup kernel, and the per-invocation one.
+  const paths = [{}, { stationary: false }, { subgroups: false }];
+  const grid = paths.flatMap((options) => cases.map((c) => ({ ...c, options, path: JSON.stringify(options) })));
+  it.each(grid)('matches float64 minibatch Adam: $sizes, minibatch $B, kernels $path', async ({ sizes, B, minibatches, epochs, residual, weights, options }) => {
     const g = gpu!;
     const N = B * minibatches;
     const obsDim = sizes[0]!;
@@ -84,7 +92,7 @@ describe.skipIf(!gpu)('value fit', () => {
     }
     const cfg = resolveConfig({ nEnvs: 1, nSteps: N, vfBatchSize: B, vfEpochs: epochs, vfLr: lr, valueHidden: sizes.slice(1, -1) });
 
-    const mlp = new MlpKernels(g, layout, { subgroups });
+    const mlp = new MlpKernels(g, layout, options);
     const value = g.upload('test/value', theta0);
     const obsBuf = g.upload('test/obs', obs);
     const retBuf = g.upload('test/returns', returns);
@@ -132,5 +140,31 @@ describe.skipIf(!gpu)('value fit', () => {
     stage.destroy();
     mlp.destroy();
     for (const b of [value, obsBuf, retBuf, stats]) b.destroy();
+  });
+
+  it('computes the gradient with the weight-stationary kernel exactly where it fits', () => {
+    const g = gpu!;
+    const kernelFor = (sizes: number[], options: MlpKernelsOptions = {}) => {
+      const layout = mlpLayout(sizes);
+      const cfg = resolveConfig({ nEnvs: 1, nSteps: 256, vfBatchSize: 128, vfEpochs: 1, valueHidden: sizes.slice(1, -1) });
+      const mlp = new MlpKernels(g, layout, options);
+      const buffers = [g.storage('test/value', layout.paramCount * 4), g.storage('test/obs', 256 * sizes[0]! * 4), g.storage('test/returns', 256 * 4), g.storage('test/stats', statCount(1) * 4)];
+      const [value, obs, returns, stats] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+      const stage = new ValueFitStage(g, mlp, value, { obs, returns, stats }, sizes[0]!, cfg);
+      const kernel = stage.gradKernel;
+      stage.destroy();
+      mlp.destroy();
+      for (const b of buffers) b.destroy();
+      return kernel;
+    };
+    const sg = g.subgroups !== null && g.subgroups.max <= 16 ? 'subgroups' : 'per-invocation';
+    const stationary = g.subgroups?.min === 8 && g.subgroups.max === 8 ? 'stationary' : sg;
+    expect(kernelFor([4, 64, 64, 1])).toBe(stationary);
+    expect(kernelFor([3, 32, 1])).toBe(stationary);
+    // A hidden width that is not a multiple of 32; W₁ᵀ's rows too long for a lane (64 × 256).
+    expect(kernelFor([3, 65, 1])).toBe(sg);
+    expect(kernelFor([4, 64, 256, 1])).toBe(sg);
+    expect(kernelFor([4, 64, 64, 1], { stationary: false })).toBe(sg);
+    expect(kernelFor([4, 64, 64, 1], { subgroups: false })).toBe('per-invocation');
   });
 });

@@ -69,9 +69,9 @@ export interface StationaryShape {
   fromUser: boolean;
 }
 
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 /** One statement per (r, c): `f(r, c)`, joined into lines. */
-const each = (R: number, C: number, f: (r: number, c: number) => string): string =>
+export const each = (R: number, C: number, f: (r: number, c: number) => string): string =>
   range(R)
     .flatMap((r) => range(C).map((c) => f(r, c)))
     .join('\n');
@@ -97,7 +97,7 @@ function declarations(kind: StationaryKind): string {
  * of row r), through a loop and a private array (see the file comment: compile time).
  * `at(row, col)` is the WGSL load of element (row, col), given the WGSL expressions for both.
  */
-function holdRows(name: string, R: number, C: number, at: (row: string, col: string) => string): string {
+export function holdRows(name: string, R: number, C: number, at: (row: string, col: string) => string): string {
   const arr = `${name}_rows`;
   return [
     `  var ${arr}: array<vec4<f32>, ${R * C}>;`,
@@ -129,13 +129,13 @@ fn main(
 ) {`;
 
 /** vec4 k (of R/4) of the lane's R results for one sample, from the scalars `${v}${r}`. */
-const quad = (v: string, k: number, wrap = (s: string) => s): string =>
+export const quad = (v: string, k: number, wrap = (s: string) => s): string =>
   wrap(`vec4<f32>(${range(4)
     .map((i) => `${v}${4 * k + i}`)
     .join(', ')})`);
 
 /** A row streamed through the sample loop: vec4 c of sample n's row is `load(c)` (n in WGSL). */
-interface Streamed {
+export interface Streamed {
   /** Prefix of the lane's own loads (`${name}${c}`) and of the shuffled values (`${shuffled}${c}`). */
   name: string;
   shuffled: string;
@@ -149,7 +149,7 @@ interface Streamed {
  * the end (exclusive) and the step between groups, in WGSL; all uniform, so the shuffles run in
  * uniform control flow.
  */
-function streamSamples(C: number, inputs: Streamed[], range_: { start: string; end: string; step: string }, body: string): string {
+export function streamSamples(C: number, inputs: Streamed[], range_: { start: string; end: string; step: string }, body: string): string {
   const { start, end, step } = range_;
   return `  for (var base = ${start}; base < ${end}; base += ${step}) {
     let n = min(base + lane, ${end} - 1u);
@@ -166,7 +166,7 @@ ${body}
 const SLICE = { start: 'slice * 8u', end: 'p.batch', step: 'p.chunks * 8u' };
 
 /** The lane's R sums a_r = init(r) + Σ_c terms(r, c) for sample base + q. */
-function sums(R: number, C: number, init: (r: number) => string, terms: (r: number, c: number) => string): string {
+export function sums(R: number, C: number, init: (r: number) => string, terms: (r: number, c: number) => string): string {
   return [...range(R).map((r) => `      var a${r} = ${init(r)};`), each(R, C, (r, c) => `      a${r} += ${terms(r, c)};`)].join('\n');
 }
 

@@ -7,7 +7,7 @@
  * kernels do (MlpKernels.subgroups) and subgroups fit in its workgroup, else run per invocation
  * (value_grad.wgsl).
  */
-import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
+import { Kernel, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
 import { axpyOp, scaleOp } from '../kernels/vec.js';
 import { dotOp } from '../kernels/reduce.js';
@@ -17,22 +17,8 @@ import valueGradWgsl from '../shaders/value_grad.wgsl?raw';
 import valueStepWgsl from '../shaders/value_step.wgsl?raw';
 import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
-
-export const ValueStepParams = new StructLayout('ValueStepParams', [
-  ['batch', 'u32'],
-  ['obsDim', 'u32'],
-  ['layerCount', 'u32'],
-  ['chunks', 'u32'],
-  ['paramCount', 'u32'],
-  // Features of the network (input, hidden, output): the rows of a chunk's activations.
-  ['features', 'u32'],
-  ['deltaBase', 'u32'],
-  ['partialBase', 'u32'],
-  ['lr', 'f32'],
-  ['beta1', 'f32'],
-  ['beta2', 'f32'],
-  ['eps', 'f32'],
-] as const);
+import { VALUE_GRAD_STATIONARY_BINDINGS, valueGradStationaryFloats, valueGradStationaryPhases, valueGradStationaryWgsl } from './value-grad-stationary.js';
+import { ValueStepParams } from './value-step-params.js';
 
 /** Adam's constants for the value function (sb3's TRPO uses Adam with eps 1e-5). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
@@ -44,6 +30,8 @@ export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
 const GRAD_WG = 16;
 const SAMPLES = 4;
 const CHUNK = GRAD_WG * SAMPLES;
+/** Samples per workgroup of the stationary kernel (a multiple of 8). */
+const STATIONARY_CHUNK = 64;
 const ADAM_WG = 256;
 /** Layers the layer table of value_step.wgsl holds (8 hidden layers and the output). */
 const MAX_LAYERS = 9;
@@ -79,6 +67,8 @@ export class ValueFitStage {
   readonly moments: GPUBuffer;
   /** [minibatch index c, Adam step count t]. */
   readonly counter: GPUBuffer;
+  /** Which kernel computes the minibatch gradient (see the constructor). */
+  readonly gradKernel: 'stationary' | 'subgroups' | 'per-invocation';
   private readonly perm: GPUBuffer;
   private readonly owned: GPUBuffer[] = [];
   private readonly destroyers: Array<() => void> = [];
@@ -107,9 +97,18 @@ export class ValueFitStage {
     this.counter = own(gpu.upload('value/counter', new Uint32Array(2)));
     this.perm = own(gpu.storage('value/perm', Math.max(1, cfg.vfEpochs) * N * 4));
 
-    const chunks = Math.ceil(B / CHUNK);
+    // The gradient's kernel: weight-stationary (value-grad-stationary.ts) where the MLP's kernels
+    // are and the network fits it, else value_grad_sg with whole subgroups in its workgroup of
+    // GRAD_WG invocations (lavapipe's are 8 wide), else per invocation (value_grad).
+    const stationary = mlp.stationary && valueGradStationaryPhases(sizes) !== null;
+    const sg = mlp.subgroups && gpu.subgroups !== null && gpu.subgroups.max <= GRAD_WG;
+    this.gradKernel = stationary ? 'stationary' : sg ? 'subgroups' : 'per-invocation';
+    const chunk = stationary ? STATIONARY_CHUNK : CHUNK;
+    const chunks = Math.ceil(B / chunk);
+    // value_step.wgsl's scratch: activations and deltas by chunk (the stationary kernel keeps its
+    // own in `acts`), then each chunk's gradient at partialBase, where value_adam sums them.
     const features = sizes.reduce((a, b) => a + b, 0);
-    const deltaBase = chunks * features * CHUNK;
+    const deltaBase = stationary ? 0 : chunks * features * CHUNK;
     const partialBase = 2 * deltaBase;
     // 4 floats of padding: the kernels read runs of 4 or 8 consecutive words, past a layer's end.
     const scratch = buf('step-scratch', partialBase + chunks * P + 4);
@@ -121,18 +120,27 @@ export class ValueFitStage {
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
     const shape = `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`;
-    // The broadcasts need whole subgroups in value_grad's workgroup of GRAD_WG invocations
-    // (lavapipe's are 8 wide; a GPU with wider subgroups runs the per-invocation kernel).
-    const sg = mlp.subgroups && gpu.subgroups !== null && gpu.subgroups.max <= GRAD_WG;
-    const code = sg
+    const code = sg && !stationary
       ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueGradSgWgsl)
       : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueGradWgsl);
     const kernel = (entryPoint: 'value_grad' | 'value_grad_sg' | 'value_adam') =>
       Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_adam' ? { ADAM_WG } : {} });
     const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, scratch, moments: this.moments };
-    const grad = kernel(sg ? 'value_grad_sg' : 'value_grad');
+    let gradOp: Op;
+    if (stationary) {
+      const grad = Kernel.get(gpu, {
+        label: 'value-grad-stationary',
+        entryPoint: 'main',
+        bindings: VALUE_GRAD_STATIONARY_BINDINGS,
+        code: valueGradStationaryWgsl({ sizes, layers: mlp.layout.layers, chunk }),
+      });
+      const acts = buf('step-acts', chunks * valueGradStationaryFloats(sizes, chunk));
+      gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);
+    } else {
+      const grad = kernel(sg ? 'value_grad_sg' : 'value_grad');
+      gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
+    }
     const adam = kernel('value_adam');
-    const gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
     const adamOp = dispatchOp('value-adam', adam, adam.bind(resources), 1);
     // The same two ops serve every minibatch: c and t advance on the GPU.
     const steps = cfg.vfEpochs * vfMinibatches;

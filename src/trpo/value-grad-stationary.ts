@@ -1,0 +1,298 @@
+/**
+ * The value fit's minibatch gradient as one weight-stationary kernel (the design of
+ * mlp-stationary.ts, applied to value_step.wgsl's value_grad), generated per network shape.
+ *
+ * Why: at the minibatch sizes of the value fit (128–256 samples) the row-broadcast value_grad_sg
+ * spent ~0.5 ms of a ~0.6 ms step on arithmetic held back by per-lane weight loads, while a
+ * dispatch's fixed cost is ~0.1 ms; the MLP's stationary kernels run such layers 2–2.4× faster.
+ * Here a workgroup is one subgroup of 8 lanes and takes a chunk of the minibatch through the
+ * whole network in phases separated by barriers: each lane holds R rows of a layer's W (for the
+ * forward pass), R columns (for the backward deltas) or R rows of ∂W (for the gradient), and the
+ * chunk's samples stream past 8 at a time with subgroupShuffle. The output layer (one unit) runs
+ * sample by sample, the lanes splitting its inputs and subgroupAdd summing V. The chunk's gradient
+ * goes where value_adam sums the chunks, in the parameter layout. A network shape's kernel takes
+ * lavapipe ~20 s to compile on a cold shader cache (each 64 × 64 phase 2–3 s alone; LLVM's time
+ * grows faster than the function); Mesa caches it on disk.
+ *
+ * Layout of `acts` (vec4), per chunk of CHUNK samples: for each layer's input (the observation,
+ * zero-padded to a multiple of 4, then each hidden layer's tanh output) a block [CHUNK][width],
+ * then for each hidden layer a block of ∂loss/∂z in the same shape. Samples past the minibatch
+ * (in its last chunk, rounded up to 8) repeat its last sample with a zero loss gradient.
+ */
+import { ValueStepParams } from './value-step-params.js';
+import { STATIONARY_LANES, each, holdRows, quad, range, stationaryRows, streamSamples, sums } from '../kernels/mlp-stationary.js';
+
+export interface ValueGradStationaryShape {
+  /** Layer sizes [obsDim, hidden..., 1]. */
+  sizes: readonly number[];
+  /** Each layer's W and b offsets in the parameter vector (MlpLayout.layers). */
+  layers: ReadonlyArray<{ wOffset: number; bOffset: number }>;
+  /** Samples per workgroup: a multiple of 8. */
+  chunk: number;
+}
+
+/** One phase's rows per lane, or null: the phases that hold a matrix. */
+interface Phases {
+  forward: Array<4 | 8>;
+  delta: Array<4 | 8 | null>;
+  grad: Array<4 | 8>;
+}
+
+const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Widths as the kernel sees them: each layer's input, the observation padded to a multiple of 4. */
+const inputWidths = (sizes: readonly number[]) => sizes.slice(0, -1).map((s, l) => (l === 0 ? ceil4(s) : s));
+
+/**
+ * The blocks of `acts` in a chunk, in vec4: act[l] (input of layer l) and del[l] (∂loss/∂z of
+ * the hidden layer whose output is act[l], l ≥ 1), and the vec4s per chunk.
+ */
+function actsLayout(sizes: readonly number[], chunk: number) {
+  const a = inputWidths(sizes);
+  const act: number[] = [];
+  const del: number[] = [];
+  let at = 0;
+  for (const w of a) (act.push(at), (at += (chunk * w) / 4));
+  for (const [l, w] of a.entries()) (del.push(l === 0 ? -1 : at), (at += l === 0 ? 0 : (chunk * w) / 4));
+  return { a, act, del, perChunk: at };
+}
+
+/** Floats of `acts` per chunk of `chunk` samples. */
+export function valueGradStationaryFloats(sizes: readonly number[], chunk: number): number {
+  return 4 * actsLayout(sizes, chunk).perChunk;
+}
+
+/**
+ * Rows per lane of each phase, or null where the network does not fit the kernel: at least one
+ * hidden layer, every hidden width a multiple of 32 with its matrices within what a lane holds
+ * (mlp-stationary.ts's stationaryRows), one output.
+ */
+export function valueGradStationaryPhases(sizes: readonly number[]): Phases | null {
+  const L = sizes.length - 1;
+  if (L < 2 || sizes[L] !== 1) return null;
+  const a = [...inputWidths(sizes), 1];
+  const forward: Array<4 | 8> = [];
+  const delta: Array<4 | 8 | null> = [null];
+  const grad: Array<4 | 8> = [];
+  for (let l = 0; l < L - 1; l++) {
+    const f = stationaryRows('forward', a[l + 1]!, a[l]!);
+    const g = stationaryRows('grad', a[l + 1]!, a[l]!);
+    if (f === null || g === null) return null;
+    forward.push(f);
+    grad.push(g);
+    if (l > 0) {
+      const d = stationaryRows('delta', a[l]!, a[l + 1]!);
+      if (d === null) return null;
+      delta.push(d);
+    }
+  }
+  // The output layer's lanes take 8 of every 32 features (implied by the rows of the layer before).
+  if (a[L - 1]! % 32 !== 0) return null;
+  return { forward, delta, grad };
+}
+
+export const VALUE_GRAD_STATIONARY_BINDINGS = [
+  ['p', 'uniform'],
+  ['theta', 'read-only-storage'],
+  ['obs', 'read-only-storage'],
+  ['returns', 'read-only-storage'],
+  ['perm', 'read-only-storage'],
+  ['counter', 'read-only-storage'],
+  ['acts', 'storage'],
+  ['scratch', 'storage'],
+] as const;
+
+const DECLARATIONS = `@group(0) @binding(0) var<uniform> p: ValueStepParams;
+@group(0) @binding(1) var<storage, read> theta: array<f32>;
+@group(0) @binding(2) var<storage, read> obs: array<f32>;
+@group(0) @binding(3) var<storage, read> returns: array<f32>;
+@group(0) @binding(4) var<storage, read> perm: array<u32>;
+@group(0) @binding(5) var<storage, read> counter: array<u32>;
+@group(0) @binding(6) var<storage, read_write> acts: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;`;
+
+/** The WGSL module of the kernel (entry point `main`); the shape must pass valueGradStationaryPhases. */
+export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string {
+  const { sizes, layers, chunk } = shape;
+  const phases = valueGradStationaryPhases(sizes);
+  if (!phases || chunk % STATIONARY_LANES !== 0) throw new Error(`value grad: no stationary kernel for sizes [${sizes.join(', ')}], chunk ${chunk}`);
+  const L = sizes.length - 1;
+  const obsDim = sizes[0]!;
+  const { a, act, del, perChunk } = actsLayout(sizes, chunk);
+  /** vec4 c of sample `q` in the block at `block` (vec4 offset) of width w. */
+  const row = (block: number, w: number, q: string, c: number) => `acts[cb + ${block}u + (${q}) * ${w / 4}u + ${c}u]`;
+  const samples = { start: '0u', end: 'end', step: '8u' };
+  /** `body` for each block of 8·R rows (lane j's rows start at row0), then a barrier if asked. */
+  const rowBlocks = (R: number, rows: number, body: string, barrier = true) =>
+    `  for (var rb = 0u; rb < ${rows / (STATIONARY_LANES * R)}u; rb++) {\n    let row0 = (rb * ${STATIONARY_LANES}u + lane) * ${R}u;\n${body}\n  }${barrier ? '\n  storageBarrier();' : ''}`;
+
+  const gather = `  for (var base = 0u; base < end; base += 8u) {
+    let q = base + lane;
+    let n = perm[mb + min(first + q, p.batch - 1u)];
+${range(a[0]! / 4)
+  .map((c) => `    ${row(act[0]!, a[0]!, 'q', c)} = vec4<f32>(${range(4).map((k) => (4 * c + k < obsDim ? `obs[n * ${obsDim}u + ${4 * c + k}u]` : '0.0')).join(', ')});`)
+  .join('\n')}
+  }
+  storageBarrier();`;
+
+  // Hidden layer l: act[l + 1] = tanh(W_l act[l] + b_l).
+  const forward = (l: number) => {
+    const R = phases.forward[l]!;
+    const [inW, rows] = [a[l]!, a[l + 1]!];
+    const C = inW / 4;
+    const { wOffset, bOffset } = layers[l]!;
+    // The observation's padding columns multiply zero weights (never loaded past the row).
+    const w = (r: string, col: string) => (l === 0 && obsDim % 4 !== 0 ? `select(0.0, theta[${wOffset}u + ${r} * ${sizes[0]}u + min(${col}, ${obsDim - 1}u)], ${col} < ${obsDim}u)` : `theta[${wOffset}u + ${r} * ${inW}u + ${col}]`);
+    return rowBlocks(
+      R,
+      rows,
+      [
+        holdRows('w', R, C, w),
+        range(R)
+          .map((r) => `    let b${r} = theta[${bOffset}u + row0 + ${r}u];`)
+          .join('\n'),
+        streamSamples(
+          C,
+          [{ name: 'x', shuffled: 's', load: (c) => row(act[l]!, inW, 'n', c) }],
+          samples,
+          [
+            sums(R, C, (r) => `b${r}`, (r, c) => `dot(w${r}_${c}, s${c})`),
+            range(R / 4)
+              .map((k) => `      acts[cb + ${act[l + 1]!}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u] = ${quad('a', k, (v) => `tanh(${v})`)};`)
+              .join('\n'),
+          ].join('\n'),
+        ),
+      ].join('\n'),
+    );
+  };
+
+  // The output layer: V = w·h + b per sample, ∂loss/∂V = 2 (V − R) / B, its gradient and the
+  // delta of the last hidden layer, δ = w ∂loss/∂V (1 − h²). Lane j takes features 4j .. 4j + 3
+  // (and on, by 32) of every sample, and subgroupAdd sums V's partial dots: few load sites, which
+  // is what lavapipe's compile time grows with (a version looping over 16 vec4 per lane took 3–5 s
+  // to compile, for little arithmetic).
+  const output = () => {
+    const inW = a[L - 1]!;
+    const { wOffset, bOffset } = layers[L - 1]!;
+    // The lane's vec4s: i < inW / 32, features 32·i + 4·lane .. + 3.
+    const v4 = range(inW / 32);
+    const f = (i: number) => `${32 * i}u + 4u * lane`;
+    return `  {
+${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => `theta[${wOffset}u + ${f(i)} + ${k}u]`).join(', ')});`).join('\n')}
+${v4.map((i) => `    var gw${i} = vec4<f32>();`).join('\n')}
+    let bo = theta[${bOffset}u];
+    var gb = 0.0;
+    for (var q = 0u; q < end; q++) {
+${v4.map((i) => `      let h${i} = acts[cb + ${act[L - 1]!}u + q * ${inW / 4}u + (${f(i)}) / 4u];`).join('\n')}
+      let v = bo + subgroupAdd(${v4.map((i) => `dot(w${i}, h${i})`).join(' + ')});
+      let n = perm[mb + min(first + q, p.batch - 1u)];
+      let dv = select(0.0, 2.0 * (v - returns[n]) / f32(p.batch), q < live);
+      gb += dv;
+${v4.map((i) => `      gw${i} += dv * h${i};\n      acts[cb + ${del[L - 1]!}u + q * ${inW / 4}u + (${f(i)}) / 4u] = dv * w${i} * (vec4<f32>(1.0) - h${i} * h${i});`).join('\n')}
+    }
+${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOffset}u + ${f(i)} + ${k}u] = gw${i}[${k}];`).join('\n')).join('\n')}
+    if (lane == 0u) { scratch[pb + ${bOffset}u] = gb; }
+  }
+  storageBarrier();`;
+  };
+
+  // The chunk's ∂W_l = Σ_q δ_{l+1}[q] act[l][q]ᵀ and ∂b_l = Σ_q δ_{l+1}[q] (lanes hold rows of ∂W).
+  const grad = (l: number) => {
+    const R = phases.grad[l]!;
+    const [inW, rows] = [a[l]!, a[l + 1]!];
+    const C = inW / 4;
+    const inDim = sizes[l]!;
+    const { wOffset, bOffset } = layers[l]!;
+    const gr = (r: number) => `g${Math.floor(r / 4)}[${r % 4}]`;
+    const store = (k: number) => `        scratch[pb + ${wOffset}u + (row0 + i / ${C}u) * ${inDim}u + col + ${k}u] = held[i][${k}];`;
+    // No barrier after it: the phases after read nothing it writes (value_adam does).
+    return rowBlocks(
+      R,
+      rows,
+      `${each(R, C, (r, c) => `    var d${r}_${c} = vec4<f32>();`)}
+${range(R)
+  .map((r) => `    var e${r} = 0.0;`)
+  .join('\n')}
+${streamSamples(
+  C,
+  [{ name: 'x', shuffled: 's', load: (c) => row(act[l]!, inW, 'n', c) }],
+  samples,
+  [
+    range(R / 4)
+      .map((k) => `      let g${k} = acts[cb + ${del[l + 1]!}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u];`)
+      .join('\n'),
+    range(R)
+      .map((r) => `      e${r} += ${gr(r)};`)
+      .join('\n'),
+    each(R, C, (r, c) => `      d${r}_${c} += ${gr(r)} * s${c};`),
+  ].join('\n'),
+)}
+    var held: array<vec4<f32>, ${R * C}>;
+${each(R, C, (r, c) => `    held[${r * C + c}u] = d${r}_${c};`)}
+    for (var i = 0u; i < ${R * C}u; i++) {
+      let col = (i % ${C}u) * 4u;
+${range(4)
+  .map((k) => (inDim % 4 === 0 || k === 0 ? store(k) : `      if (col + ${k}u < ${inDim}u) {\n${store(k)}\n      }`))
+  .join('\n')}
+    }
+${range(R)
+  .map((r) => `    scratch[pb + ${bOffset}u + row0 + ${r}u] = e${r};`)
+  .join('\n')}
+`,
+      false,
+    );
+  };
+
+  // δ_l = (W_lᵀ δ_{l+1}) ⊙ (1 − act[l]²), for a hidden layer's input (lanes hold columns of W_l).
+  const delta = (l: number) => {
+    const R = phases.delta[l]!;
+    const [rows, sumW] = [a[l]!, a[l + 1]!];
+    const C = sumW / 4;
+    const { wOffset } = layers[l]!;
+    return rowBlocks(
+      R,
+      rows,
+      [
+        holdRows('w', R, C, (r, col) => `theta[${wOffset}u + (${col}) * ${rows}u + ${r}]`),
+        streamSamples(
+          C,
+          [{ name: 'x', shuffled: 's', load: (c) => row(del[l + 1]!, sumW, 'n', c) }],
+          samples,
+          [
+            sums(R, C, () => '0.0', (r, c) => `dot(w${r}_${c}, s${c})`),
+            range(R / 4)
+              .map((k) => {
+                const at = (block: number) => `acts[cb + ${block}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u]`;
+                return `      let h${k} = ${at(act[l]!)};\n      ${at(del[l]!)} = ${quad('a', k)} * (vec4<f32>(1.0) - h${k} * h${k});`;
+              })
+              .join('\n'),
+          ].join('\n'),
+        ),
+      ].join('\n'),
+    );
+  };
+
+  const body: string[] = [gather];
+  for (let l = 0; l < L - 1; l++) body.push(forward(l));
+  body.push(output());
+  for (let l = L - 2; l >= 0; l--) {
+    body.push(grad(l));
+    if (l > 0) body.push(delta(l));
+  }
+  return `enable subgroups;
+${ValueStepParams.wgsl()}
+${DECLARATIONS}
+
+@compute @workgroup_size(${STATIONARY_LANES})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let chunk = wid.x;
+  let first = chunk * ${chunk}u;
+  let mb = counter[0] * p.batch;
+  // Samples of the minibatch in this chunk, and the loops' end (whole groups of 8).
+  let live = min(${chunk}u, p.batch - first);
+  let end = (live + 7u) / 8u * 8u;
+  let cb = chunk * ${perChunk}u;
+  let pb = p.partialBase + chunk * p.paramCount;
+${body.join('\n')}
+}`;
+}

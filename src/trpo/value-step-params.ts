@@ -1,0 +1,18 @@
+/** Uniforms of the value fit's minibatch step (value_step.wgsl, value-grad-stationary.ts). */
+import { StructLayout } from '../gpu/index.js';
+
+export const ValueStepParams = new StructLayout('ValueStepParams', [
+  ['batch', 'u32'],
+  ['obsDim', 'u32'],
+  ['layerCount', 'u32'],
+  ['chunks', 'u32'],
+  ['paramCount', 'u32'],
+  // Features of the network (input, hidden, output): the rows of a chunk's activations.
+  ['features', 'u32'],
+  ['deltaBase', 'u32'],
+  ['partialBase', 'u32'],
+  ['lr', 'f32'],
+  ['beta1', 'f32'],
+  ['beta2', 'f32'],
+  ['eps', 'f32'],
+] as const);
