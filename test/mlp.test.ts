@@ -243,8 +243,10 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
   // [32, 64], [8, 32, 128, 3] and [4, 30, 64, 64, 2] have layers that fit the stationary kernels
   // (R = 4 and 8, two row blocks, a single layer reading and writing the user's buffers); in the
   // last one the 64×64 layer's input starts at batch·30 floats, a multiple of 4 only for even
-  // batches, so the odd batches run it on the other kernels.
-  const shapes = [[1, 1], [3, 5, 2], [4, 64, 64, 2], [7, 63, 65, 3], [32, 64], [8, 32, 128, 3], [4, 30, 64, 64, 2]];
+  // batches, so the odd batches run it on the other kernels. Their output layers, [64, 2],
+  // [5, 32, 1] and [3, 64, 8] fit the thin output-layer kernels (one and two vec4 per lane, 1 to 8
+  // rows, a single layer that is also the first, with dL/dinput).
+  const shapes = [[1, 1], [3, 5, 2], [4, 64, 64, 2], [7, 63, 65, 3], [32, 64], [8, 32, 128, 3], [4, 30, 64, 64, 2], [64, 2], [5, 32, 1], [3, 64, 8]];
   const batches = [1, 63, 64, 65, 1000];
   // The stationary and subgroup kernels where the device allows them (the default), the
   // row-broadcast subgroup kernels alone, and the per-invocation ones.
@@ -284,7 +286,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     return labels;
   }
 
-  it.skipIf(!(g.subgroups?.min === 8 && g.subgroups.max === 8))('runs the stationary kernels on the layers they fit, and only there', () => {
+  it.skipIf(!(g.subgroups?.min === 8 && g.subgroups.max === 8))('runs the stationary and thin kernels on the layers they fit, and only there', () => {
     const stationaryLayers = (sizes: number[], batch: number) => {
       const layout = mlpLayout(sizes);
       const k = new MlpKernels(g, layout);
@@ -299,20 +301,23 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
         backward: k.backwardOp({ params, input, acts, gradOutput: buf(batch * sizes.at(-1)!), gradParams: buf(P), batch }),
         jvp: k.jvpOp({ params, input, acts, tangent: buf(P), outputTangent: buf(batch * sizes.at(-1)!), batch }),
       };
-      const used = Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, pipelines(op).map((l) => l.includes('stationary'))]));
+      // S: weight-stationary, T: thin output layer, -: the other kernels.
+      const kind = (l: string) => (l.includes('stationary') ? 'S' : l.includes('-thin') ? 'T' : '-');
+      const used = Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, pipelines(op).map(kind).join('')]));
       k.destroy();
       return used;
     };
     // forward and JVP: one dispatch per layer; backward: deltas top down (layers 2, 1), then the
     // parameter gradients (layers 0, 1, 2), then the sum of the chunks.
-    expect(stationaryLayers([8, 32, 128, 3], 65)).toEqual({
-      forward: [true, true, false],
-      backward: [false, true, true, true, false, false],
-      jvp: [true, true, false],
-    });
-    // The 64×64 layer's input at batch·30 floats: stationary only where that is a multiple of 4.
-    expect(stationaryLayers([4, 30, 64, 64, 2], 64).forward).toEqual([false, false, true, false]);
-    expect(stationaryLayers([4, 30, 64, 64, 2], 63).forward).toEqual([false, false, false, false]);
+    expect(stationaryLayers([8, 32, 128, 3], 65)).toEqual({ forward: 'SST', backward: 'TSSST-', jvp: 'SST' });
+    // The 64×64 layer's input at batch·30 floats: stationary only where that is a multiple of 4,
+    // and so is the output layer's input.
+    expect(stationaryLayers([4, 30, 64, 64, 2], 64).forward).toBe('--ST');
+    expect(stationaryLayers([4, 30, 64, 64, 2], 63).forward).toBe('----');
+    // One thin layer; an output layer of 9 rows, or of 48 inputs, is not thin.
+    expect(stationaryLayers([64, 2], 8)).toEqual({ forward: 'T', backward: 'T-', jvp: 'T' });
+    expect(stationaryLayers([4, 64, 9], 8).forward).toBe('S-');
+    expect(stationaryLayers([4, 48, 2], 8).forward).toBe('--');
   });
 
   it.each(grid)('forward, backward and JVP match the float64 reference (%j, batch %i, %j)', async (sizes, batch, options) => {

@@ -24,8 +24,10 @@
  * Where subgroups are exactly 8 wide (a CPU driver's SIMD vector), the layers whose shape fits
  * (mlp-stationary.ts: both widths multiples of 4 and the rows of 32 or 64, 64×64 included) run
  * weight-stationary kernels instead, generated per layer shape: each lane keeps its rows of W in
- * registers for the whole dispatch, about twice as fast again on lavapipe. The others (the
- * output layer, odd widths) keep the kernels above; both paths are tested against float64.
+ * registers for the whole dispatch, about twice as fast again on lavapipe. A thin output layer
+ * (at most 8 outputs, inputs a multiple of 32) runs the kernels of mlp-thin.ts, in which the lanes
+ * split its inputs instead. Other layers (odd widths) keep the kernels above; every path is
+ * tested against float64.
  */
 import { Kernel, grid1d, wgsl, type BindingKind, type Gpu, type Op } from '../gpu/index.js';
 import { MLP_BINDINGS, MlpParams } from './mlp-params.js';
@@ -37,6 +39,7 @@ import {
   stationaryWgsl,
   type StationaryShape,
 } from './mlp-stationary.js';
+import { thinFits, thinWgsl } from './mlp-thin.js';
 import accumulateWgsl from '../shaders/mlp_accumulate.wgsl?raw';
 import backwardWgsl from '../shaders/mlp_backward.wgsl?raw';
 import commonWgsl from '../shaders/mlp_common.wgsl?raw';
@@ -411,22 +414,41 @@ export class MlpKernels {
     owned: GPUBuffer[],
   ): Step | null {
     if (!this.stationary) return null;
-    const R = stationaryRows(shape.kind, shape.rows, shape.sum);
-    if (R === null || !stationaryAligned(...offsets)) return null;
-    const rowBlocks = shape.rows / (STATIONARY_LANES * R);
+    const kernel = this.stationaryKernel(shape, offsets, values);
+    if (!kernel) return null;
+    const { rowBlocks } = kernel;
     // Slices of the batch per set: the gradient's are its chunks; elsewhere at least 64 samples
     // per workgroup (its row loads amortized) and at most 64 slices.
     const chunks = shape.kind === 'grad' ? values.chunks! : Math.min(Math.ceil(batch / 64), 64);
     const groupsPerSet = chunks * rowBlocks;
     const groups = groupsPerSet * sets;
-    const kernel = Kernel.get(this.gpu, {
-      label: `mlp-${shape.kind}-stationary`,
-      entryPoint: 'main',
-      bindings: MLP_BINDINGS[STATIONARY_FAMILY[shape.kind]] as ReadonlyArray<readonly [string, BindingKind]>,
-      code: stationaryWgsl({ ...shape, R }),
-    });
     const p = this.uniform(`${label}/params`, { ...values, batch, rowBlocks, chunks, groupsPerSet, groups }, owned);
-    return { kernel, group: kernel.bind({ p, ...resources }, label), grid: this.grid(groups) };
+    return { kernel: kernel.kernel, group: kernel.kernel.bind({ p, ...resources }, label), grid: this.grid(groups) };
+  }
+
+  /**
+   * The weight-stationary kernel for a layer (mlp-stationary.ts), else for a thin output layer
+   * (mlp-thin.ts), with its blocks of rows per slice of the batch; null if neither fits.
+   */
+  private stationaryKernel(
+    shape: Omit<StationaryShape, 'R'>,
+    offsets: number[],
+    values: MlpParamValues,
+  ): { kernel: Kernel<string>; rowBlocks: number } | null {
+    const bindings = MLP_BINDINGS[STATIONARY_FAMILY[shape.kind]] as ReadonlyArray<readonly [string, BindingKind]>;
+    const R = stationaryRows(shape.kind, shape.rows, shape.sum);
+    if (R !== null && stationaryAligned(...offsets)) {
+      const code = stationaryWgsl({ ...shape, R });
+      return { kernel: Kernel.get(this.gpu, { label: `mlp-${shape.kind}-stationary`, entryPoint: 'main', bindings, code }), rowBlocks: shape.rows / (STATIONARY_LANES * R) };
+    }
+    // The network's output layer: its rows are outputs (for the deltas, its inputs).
+    const output = shape.kind === 'forward' || shape.kind === 'jvp' ? !shape.hidden : shape.fromUser;
+    const [outDim, inDim] = shape.kind === 'delta' ? [shape.sum, shape.rows] : [shape.rows, shape.sum];
+    // The offsets a thin kernel reads as vec4 (its outputs and gradOutput are the user's, scalar).
+    const vec4Offsets = [values.xBase, values.xSetStride, values.hBase, values.yBase].filter((v): v is number => v !== undefined);
+    if (!output || !thinFits(shape.kind, outDim, inDim) || !stationaryAligned(...vec4Offsets)) return null;
+    const code = thinWgsl({ kind: shape.kind, outDim, inDim, first: shape.first || (shape.kind === 'delta' && !shape.hidden) });
+    return { kernel: Kernel.get(this.gpu, { label: `mlp-${shape.kind}-thin`, entryPoint: 'main', bindings, code }), rowBlocks: 1 };
   }
 
   /** Workgroups of a dense-layer dispatch over `sets` × batch samples. */
