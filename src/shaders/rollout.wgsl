@@ -61,69 +61,81 @@ fn rollout_init(@builtin(global_invocation_id) gid: vec3<u32>) {
   reset_env(e, 0u);
 }
 
+// Env e's observation at step t (sample n), written to the batch; the policy's input.
+fn observe(e: u32, n: u32) -> array<f32, MLP_MAX_WIDTH> {
+  var x: array<f32, MLP_MAX_WIDTH>;
+  for (var i = 0u; i < OBS_DIM; i++) {
+    x[i] = envs[e * ENV_REC + REC_OBS + i];
+    obs_out[n * OBS_DIM + i] = x[i];
+  }
+  return x;
+}
+
+// Samples env e's action at step t (sample n) from the policy's output, steps the env and writes
+// the batch and the env's record (a finished episode is logged and the env reset).
+fn act_and_step(e: u32, t: u32, n: u32, out: array<f32, MLP_MAX_WIDTH>) {
+  let base = e * ENV_REC;
+  let n_total = params.nEnvs * params.nSteps;
+  let draws = select((HEAD_DIM + 1u) / 2u, 1u, IS_DISCRETE);
+  var dist: array<f32, HEAD_MAX>;
+  for (var j = 0u; j < HEAD_DIM; j++) { dist[j] = out[j]; }
+
+  let counter = (params.stepBase + t) * draws;
+  var action: array<f32, ACTION_DIM>;
+  if (IS_DISCRETE) {
+    let u = rng_uniform2(params.seed, e, vec2<u32>(counter, 2u)).x;
+    let a = f32(cat_sample(dist, HEAD_DIM, u));
+    act_out[n] = a;
+    action[0] = a;
+  } else {
+    var z: array<f32, HEAD_MAX>;
+    for (var j = 0u; j < HEAD_DIM; j += 2u) {
+      let g = rng_normal2(params.seed, e, vec2<u32>(counter + j / 2u, 2u));
+      z[j] = g.x;
+      if (j + 1u < HEAD_DIM) { z[j + 1u] = g.y; }
+    }
+    var log_std: array<f32, HEAD_MAX>;
+    for (var j = 0u; j < HEAD_DIM; j++) { log_std[j] = policy[params.logStdOffset + j]; }
+    let a = gauss_sample(dist, log_std, z, HEAD_DIM);
+    for (var j = 0u; j < HEAD_DIM; j++) {
+      // The policy is scored on the unclipped sample; the env sees it clipped to the bounds.
+      act_out[n * HEAD_DIM + j] = a[j];
+      action[j] = clamp(a[j], ACTION_LOW[j], ACTION_HIGH[j]);
+    }
+  }
+
+  let r = env_step(load_state(e), action);
+  let elapsed = bitcast<u32>(envs[base + REC_ELAPSED]) + 1u;
+  let truncated = elapsed >= MAX_EPISODE_STEPS;
+  step_out[n * 4u] = r.reward;
+  step_out[n * 4u + 1u] = select(0.0, 1.0, r.terminated);
+  step_out[n * 4u + 2u] = select(0.0, 1.0, truncated);
+  step_out[n * 4u + 3u] = 0.0;
+  let post = env_observe(r.state);
+  for (var i = 0u; i < OBS_DIM; i++) { obs_out[(n_total + n) * OBS_DIM + i] = post[i]; }
+
+  let ret = envs[base + REC_RET] + r.reward;
+  let len = envs[base + REC_LEN] + 1.0;
+  if (r.terminated || truncated) {
+    let slot = atomicAdd(&episodes.count, 1u);
+    if (slot < params.episodeCapacity) { episodes.entries[slot] = vec2<f32>(ret, len); }
+    reset_env(e, bitcast<u32>(envs[base + REC_EPISODES]));
+  } else {
+    store_state_obs(e, r.state);
+    envs[base + REC_RET] = ret;
+    envs[base + REC_LEN] = len;
+    envs[base + REC_ELAPSED] = bitcast<f32>(elapsed);
+  }
+}
+
+// One invocation per env, the policy evaluated per invocation (mlp_sample.wgsl). Devices with
+// subgroups of exactly 8 run rollout_sg instead (rollout-sg.ts), which shares this step.
 @compute @workgroup_size(WG)
 fn rollout(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x;
   if (e >= params.nEnvs) { return; }
-  let base = e * ENV_REC;
-  let n_total = params.nEnvs * params.nSteps;
-  let draws = select((HEAD_DIM + 1u) / 2u, 1u, IS_DISCRETE);
   for (var t = 0u; t < params.nSteps; t++) {
     let n = t * params.nEnvs + e;
-    var x: array<f32, MLP_MAX_WIDTH>;
-    for (var i = 0u; i < OBS_DIM; i++) {
-      x[i] = envs[base + REC_OBS + i];
-      obs_out[n * OBS_DIM + i] = x[i];
-    }
-    let out = policy_forward(x);
-    var dist: array<f32, HEAD_MAX>;
-    for (var j = 0u; j < HEAD_DIM; j++) { dist[j] = out[j]; }
-
-    let counter = (params.stepBase + t) * draws;
-    var action: array<f32, ACTION_DIM>;
-    if (IS_DISCRETE) {
-      let u = rng_uniform2(params.seed, e, vec2<u32>(counter, 2u)).x;
-      let a = f32(cat_sample(dist, HEAD_DIM, u));
-      act_out[n] = a;
-      action[0] = a;
-    } else {
-      var z: array<f32, HEAD_MAX>;
-      for (var j = 0u; j < HEAD_DIM; j += 2u) {
-        let g = rng_normal2(params.seed, e, vec2<u32>(counter + j / 2u, 2u));
-        z[j] = g.x;
-        if (j + 1u < HEAD_DIM) { z[j + 1u] = g.y; }
-      }
-      var log_std: array<f32, HEAD_MAX>;
-      for (var j = 0u; j < HEAD_DIM; j++) { log_std[j] = policy[params.logStdOffset + j]; }
-      let a = gauss_sample(dist, log_std, z, HEAD_DIM);
-      for (var j = 0u; j < HEAD_DIM; j++) {
-        // The policy is scored on the unclipped sample; the env sees it clipped to the bounds.
-        act_out[n * HEAD_DIM + j] = a[j];
-        action[j] = clamp(a[j], ACTION_LOW[j], ACTION_HIGH[j]);
-      }
-    }
-
-    let r = env_step(load_state(e), action);
-    let elapsed = bitcast<u32>(envs[base + REC_ELAPSED]) + 1u;
-    let truncated = elapsed >= MAX_EPISODE_STEPS;
-    step_out[n * 4u] = r.reward;
-    step_out[n * 4u + 1u] = select(0.0, 1.0, r.terminated);
-    step_out[n * 4u + 2u] = select(0.0, 1.0, truncated);
-    step_out[n * 4u + 3u] = 0.0;
-    let post = env_observe(r.state);
-    for (var i = 0u; i < OBS_DIM; i++) { obs_out[(n_total + n) * OBS_DIM + i] = post[i]; }
-
-    let ret = envs[base + REC_RET] + r.reward;
-    let len = envs[base + REC_LEN] + 1.0;
-    if (r.terminated || truncated) {
-      let slot = atomicAdd(&episodes.count, 1u);
-      if (slot < params.episodeCapacity) { episodes.entries[slot] = vec2<f32>(ret, len); }
-      reset_env(e, bitcast<u32>(envs[base + REC_EPISODES]));
-    } else {
-      store_state_obs(e, r.state);
-      envs[base + REC_RET] = ret;
-      envs[base + REC_LEN] = len;
-      envs[base + REC_ELAPSED] = bitcast<f32>(elapsed);
-    }
+    act_and_step(e, t, n, policy_forward(observe(e, n)));
   }
 }

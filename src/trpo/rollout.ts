@@ -1,11 +1,14 @@
 /**
  * Rollout stage: nEnvs environments stepped nSteps times with the current policy in one dispatch
- * (one invocation per env loops over time), writing the batch the update consumes.
+ * (one invocation per env loops over time), writing the batch the update consumes. Where
+ * subgroups are exactly 8 wide and the policy fits, `rollout_sg` (rollout-sg.ts) keeps the
+ * policy's weights in the lanes of a subgroup of 8 envs instead.
  */
 import type { EnvSpec } from '../envs/spaces.js';
 import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import rolloutWgsl from '../shaders/rollout.wgsl?raw';
 import { policyPrelude } from './policy-prelude.js';
+import { rolloutSgFits, rolloutSgWgsl } from './rollout-sg.js';
 
 export const RolloutParams = new StructLayout('RolloutParams', [
   ['nEnvs', 'u32'],
@@ -39,13 +42,15 @@ export class RolloutStage {
   private readonly kernelSpec;
   private readonly group: GPUBindGroup;
   private readonly groups: number;
+  /** Which kernel steps the envs: `rollout_sg` (subgroups of 8) or `rollout` (per invocation). */
+  readonly entryPoint: 'rollout' | 'rollout_sg';
 
   constructor(
     private readonly gpu: Gpu,
     readonly spec: EnvSpec,
     policySizes: readonly number[],
     policy: GPUBuffer,
-    private readonly opts: { nEnvs: number; nSteps: number; seed: number; logStdOffset: number },
+    private readonly opts: { nEnvs: number; nSteps: number; seed: number; logStdOffset: number; subgroups?: boolean },
   ) {
     const { nEnvs, nSteps } = opts;
     const n = nEnvs * nSteps;
@@ -60,6 +65,9 @@ export class RolloutStage {
     };
     this.envState = gpu.storage('rollout/env-state', nEnvs * (spec.stateDim + spec.obsDim + 4) * 4);
     this.params = gpu.buffer('rollout/params', RolloutParams.size, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const lanes = gpu.subgroups;
+    const sg = (opts.subgroups ?? true) && lanes !== null && lanes.min === 8 && lanes.max === 8 && rolloutSgFits(policySizes);
+    this.entryPoint = sg ? 'rollout_sg' : 'rollout';
     this.kernelSpec = {
       label: `rollout-${spec.id}`,
       bindings: [
@@ -71,12 +79,12 @@ export class RolloutStage {
         ['step_out', 'storage'],
         ['episodes', 'storage'],
       ] as const,
-      code: wgsl(
-        RolloutParams.wgsl(), policyPrelude(spec, policySizes), rolloutWgsl,
-      ),
+      code: sg
+        ? wgsl('enable subgroups;', RolloutParams.wgsl(), policyPrelude(spec, policySizes), rolloutWgsl, rolloutSgWgsl(policySizes))
+        : wgsl(RolloutParams.wgsl(), policyPrelude(spec, policySizes), rolloutWgsl),
       constants: { WG },
     };
-    const kernel = this.kernel('rollout');
+    const kernel = this.kernel(this.entryPoint);
     this.group = kernel.bind({
       params: this.params,
       policy,
@@ -87,9 +95,12 @@ export class RolloutStage {
       episodes: this.buffers.episodes,
     });
     this.groups = Math.ceil(nEnvs / WG);
+    this.rolloutGroups = sg ? Math.ceil(nEnvs / 8) : this.groups;
   }
 
-  private kernel(entryPoint: 'rollout' | 'rollout_init') {
+  private readonly rolloutGroups: number;
+
+  private kernel(entryPoint: 'rollout' | 'rollout_sg' | 'rollout_init') {
     return Kernel.get(this.gpu, { ...this.kernelSpec, entryPoint });
   }
 
@@ -124,7 +135,7 @@ export class RolloutStage {
   rolloutOp(iteration: number): Op {
     this.writeParams(iteration);
     this.gpu.device.queue.writeBuffer(this.buffers.episodes, 0, new Uint32Array(4));
-    return dispatchOp('rollout', this.kernel('rollout'), this.group, this.groups);
+    return dispatchOp('rollout', this.kernel(this.entryPoint), this.group, this.rolloutGroups);
   }
 
   destroy(): void {

@@ -32,9 +32,10 @@ export interface TrainerOptions {
   /** A device to use; by default the trainer creates (and later destroys) its own. */
   gpu?: Gpu;
   /**
-   * Run the dense layers that fit them on the weight-stationary kernels where the device allows
-   * (CPU drivers with 8-wide subgroups, e.g. lavapipe; see src/kernels/mlp-stationary.ts). Same
-   * results to rounding; false is for comparisons. Default true.
+   * Where the device has subgroups of exactly 8 (CPU drivers, e.g. lavapipe), keep weights in the
+   * lanes of a subgroup: the dense layers that fit and thin output layers (src/kernels/mlp-stationary.ts,
+   * mlp-thin.ts), the value fit's minibatch gradient (value-grad-stationary.ts) and the rollout's
+   * policy (rollout-sg.ts). Same results to rounding; false is for comparisons. Default true.
    */
   stationaryKernels?: boolean;
 }
@@ -164,6 +165,7 @@ export class Trainer {
       nSteps: cfg.nSteps,
       seed,
       logStdOffset: Pmlp,
+      subgroups: stationaryKernels,
     });
     this.advantages = new AdvantageStage(gpu, valueMlp, this.value, this.rollout.buffers, this.stats, cfg);
     this.policyStep = new PolicyStep(gpu, spec, policyMlp, P, {
