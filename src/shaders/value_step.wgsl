@@ -5,7 +5,9 @@
 // of a step on a CPU Vulkan driver. Included before: ValueStepParams, WG and S.
 //
 // The loss of a minibatch of B samples is mean_i (V(s_i) − R_i)². Minibatch c holds samples
-// perm[c·B .. c·B + B); c = counter[0], Adam's step count t − 1 = counter[1].
+// perm[c·B .. c·B + B); c = counter[0], Adam's step count t = counter[1]. Each kernel advances
+// the counter the other reads and never the one it reads itself (value_grad: t, value_adam: c),
+// so value_adam can run in many workgroups without a race on its step count.
 //
 // Why this shape: on a CPU Vulkan driver every load costs about the same whatever its address
 // (uniform, consecutive or scattered), and about twice a multiply-add; so the kernels keep
@@ -20,7 +22,7 @@
 // value_grad: WG invocations of S samples each make a chunk of CHUNK = WG·S samples. WG and S
 // are written before this file by value-fit.ts, which sizes the scratch from the same numbers.
 const CHUNK = WG * S;
-override ADAM_WG: u32 = 256u;
+override ADAM_WG: u32 = 64u;
 // Tile of the gradient per invocation: TR rows × TC columns of [W | b].
 const TR = 8u;
 const TC = 8u;
@@ -69,6 +71,7 @@ fn grad_body(chunk: u32, lid: u32) {
   let db = p.deltaBase;
   let L = p.layerCount;
   let c = counter[0];
+  if (chunk == 0u && lid == 0u) { counter[1] = counter[1] + 1u; }
 
   // Samples past the minibatch run on its last sample with a zero loss gradient: no control flow
   // depends on the lane before the barrier, and they add nothing to the gradient.
@@ -138,27 +141,22 @@ fn grad_body(chunk: u32, lid: u32) {
   }
 }
 
-// Sum of the chunks' gradients and one Adam step on theta (one workgroup: the parameter vector
-// is small, and a single workgroup can advance the counters after everyone has read them).
+// Sum of the chunks' gradients and one Adam step on theta, ADAM_WG parameters per workgroup;
+// workgroup 0 moves on to the next minibatch (value_grad has counted the step).
 @compute @workgroup_size(ADAM_WG)
-fn value_adam(@builtin(local_invocation_index) lid: u32) {
+fn value_adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   let P = p.paramCount;
-  let t = f32(counter[1] + 1u);
+  let t = f32(counter[1]);
   let c1 = 1.0 - pow(p.beta1, t);
   let c2 = 1.0 - pow(p.beta2, t);
-  for (var i = lid; i < P; i += ADAM_WG) {
-    var g = 0.0;
-    for (var c = 0u; c < p.chunks; c++) { g += scratch[p.partialBase + c * P + i]; }
-    let m = p.beta1 * moments[i] + (1.0 - p.beta1) * g;
-    let v = p.beta2 * moments[P + i] + (1.0 - p.beta2) * g * g;
-    moments[i] = m;
-    moments[P + i] = v;
-    theta[i] -= p.lr * (m / c1) / (sqrt(v / c2) + p.eps);
-  }
-  storageBarrier();
-  workgroupBarrier();
-  if (lid == 0u) {
-    counter[0] += 1u;
-    counter[1] += 1u;
-  }
+  let i = gid.x;
+  if (i == 0u) { counter[0] = counter[0] + 1u; }
+  if (i >= P) { return; }
+  var g = 0.0;
+  for (var c = 0u; c < p.chunks; c++) { g += scratch[p.partialBase + c * P + i]; }
+  let m = p.beta1 * moments[i] + (1.0 - p.beta1) * g;
+  let v = p.beta2 * moments[P + i] + (1.0 - p.beta2) * g * g;
+  moments[i] = m;
+  moments[P + i] = v;
+  theta[i] -= p.lr * (m / c1) / (sqrt(v / c2) + p.eps);
 }

@@ -32,7 +32,8 @@ const SAMPLES = 4;
 const CHUNK = GRAD_WG * SAMPLES;
 /** Samples per workgroup of the stationary kernel (a multiple of 8). */
 const STATIONARY_CHUNK = 64;
-const ADAM_WG = 256;
+/** Parameters per workgroup of value_adam (workgroups share the cores of a CPU driver). */
+const ADAM_WG = 64;
 /** Layers the layer table of value_step.wgsl holds (8 hidden layers and the output). */
 const MAX_LAYERS = 9;
 
@@ -141,7 +142,7 @@ export class ValueFitStage {
       gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
     }
     const adam = kernel('value_adam');
-    const adamOp = dispatchOp('value-adam', adam, adam.bind(resources), 1);
+    const adamOp = dispatchOp('value-adam', adam, adam.bind(resources), Math.ceil(P / ADAM_WG));
     // The same two ops serve every minibatch: c and t advance on the GPU.
     const steps = cfg.vfEpochs * vfMinibatches;
     for (let i = 0; i < steps; i++) this.ops.push(gradOp, adamOp);

@@ -97,7 +97,7 @@ export const VALUE_GRAD_STATIONARY_BINDINGS = [
   ['obs', 'read-only-storage'],
   ['returns', 'read-only-storage'],
   ['perm', 'read-only-storage'],
-  ['counter', 'read-only-storage'],
+  ['counter', 'storage'],
   ['acts', 'storage'],
   ['scratch', 'storage'],
 ] as const;
@@ -107,7 +107,7 @@ const DECLARATIONS = `@group(0) @binding(0) var<uniform> p: ValueStepParams;
 @group(0) @binding(2) var<storage, read> obs: array<f32>;
 @group(0) @binding(3) var<storage, read> returns: array<f32>;
 @group(0) @binding(4) var<storage, read> perm: array<u32>;
-@group(0) @binding(5) var<storage, read> counter: array<u32>;
+@group(0) @binding(5) var<storage, read_write> counter: array<u32>;
 @group(0) @binding(6) var<storage, read_write> acts: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;`;
 
@@ -288,6 +288,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   let chunk = wid.x;
   let first = chunk * ${chunk}u;
   let mb = counter[0] * p.batch;
+  // Adam's step count (value_adam reads it; see value_step.wgsl).
+  if (chunk == 0u && lane == 0u) { counter[1] = counter[1] + 1u; }
   // Samples of the minibatch in this chunk, and the loops' end (whole groups of 8).
   let live = min(${chunk}u, p.batch - first);
   let end = (live + 7u) / 8u * 8u;
