@@ -261,6 +261,23 @@ ${streamSamples(
 }`;
 }
 
+/**
+ * The parameter gradient's work on sample base + q: the lane's R deltas (vec4 k of them is
+ * `g(k)`) added to e_r (∂b) and, times the shuffled input s_c, to d_r_c (its rows of ∂W).
+ */
+export function accumulateGrad(R: number, C: number, g: (k: number) => string): string {
+  const gr = (r: number) => `g${Math.floor(r / 4)}[${r % 4}]`;
+  return [
+    range(R / 4)
+      .map((k) => `      let g${k} = ${g(k)};`)
+      .join('\n'),
+    range(R)
+      .map((r) => `      e${r} += ${gr(r)};`)
+      .join('\n'),
+    each(R, C, (r, c) => `      d${r}_${c} += ${gr(r)} * s${c};`),
+  ].join('\n');
+}
+
 function grad(s: StationaryShape): string {
   const { R, rows, sum, first, fromUser } = s;
   const C = sum / 4;
@@ -270,7 +287,6 @@ function grad(s: StationaryShape): string {
   const xBase = first ? '0u' : 'p.hBase / 4u';
   const g = fromUser ? 'gradOutput' : 'deltas';
   const gBase = fromUser ? '0u' : 'p.xBase';
-  const gr = (r: number) => `g${Math.floor(r / 4)}[${r % 4}]`;
   return `${ENTRY}${PROLOGUE(R)}
 ${each(R, C, (r, c) => `  var d${r}_${c} = vec4<f32>();`)}
 ${range(R)
@@ -281,15 +297,7 @@ ${streamSamples(
   C,
   [{ name: 'x', shuffled: 's', load: (c) => `${x}[${xBase} + n * ${C}u + ${c}u]` }],
   { start: 'slice * p.chunkLen', end: 'end', step: '8u' },
-  [
-    range(R / 4)
-      .map((k) => `      let g${k} = ${g}[${rowsAt(gBase, rows, k)}];`)
-      .join('\n'),
-    range(R)
-      .map((r) => `      e${r} += ${gr(r)};`)
-      .join('\n'),
-    each(R, C, (r, c) => `      d${r}_${c} += ${gr(r)} * s${c};`),
-  ].join('\n'),
+  accumulateGrad(R, C, (k) => `${g}[${rowsAt(gBase, rows, k)}]`),
 )}
   var held: array<vec4<f32>, ${R * C}>;
 ${each(R, C, (r, c) => `  held[${r * C + c}u] = d${r}_${c};`)}

@@ -29,7 +29,10 @@ export interface ThinShape {
   /** The layer's outputs and inputs. */
   outDim: number;
   inDim: number;
-  /** The layer input is the network input (`input`), not a hidden layer's activations. */
+  /**
+   * The layer input is the network input: forward, JVP and gradient read `input`, and the deltas
+   * are dL/dinput (no tanh'), written to `result`.
+   */
   first: boolean;
 }
 

@@ -20,7 +20,7 @@
  * (in its last chunk, rounded up to 8) repeat its last sample with a zero loss gradient.
  */
 import { ValueStepParams } from './value-step-params.js';
-import { STATIONARY_LANES, each, holdRows, quad, range, stationaryRows, streamSamples, sums } from '../kernels/mlp-stationary.js';
+import { STATIONARY_LANES, accumulateGrad, each, holdRows, quad, range, stationaryRows, streamSamples, sums } from '../kernels/mlp-stationary.js';
 
 export interface ValueGradStationaryShape {
   /** Layer sizes [obsDim, hidden..., 1]. */
@@ -203,7 +203,6 @@ ${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOffset}u + ${f(i)} + ${
     const C = inW / 4;
     const inDim = sizes[l]!;
     const { wOffset, bOffset } = layers[l]!;
-    const gr = (r: number) => `g${Math.floor(r / 4)}[${r % 4}]`;
     const store = (k: number) => `        scratch[pb + ${wOffset}u + (row0 + i / ${C}u) * ${inDim}u + col + ${k}u] = held[i][${k}];`;
     // No barrier after it: the phases after read nothing it writes (value_adam does).
     return rowBlocks(
@@ -217,15 +216,7 @@ ${streamSamples(
   C,
   [{ name: 'x', shuffled: 's', load: (c) => row(act[l]!, inW, 'n', c) }],
   samples,
-  [
-    range(R / 4)
-      .map((k) => `      let g${k} = acts[cb + ${del[l + 1]!}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u];`)
-      .join('\n'),
-    range(R)
-      .map((r) => `      e${r} += ${gr(r)};`)
-      .join('\n'),
-    each(R, C, (r, c) => `      d${r}_${c} += ${gr(r)} * s${c};`),
-  ].join('\n'),
+  accumulateGrad(R, C, (k) => `acts[cb + ${del[l + 1]!}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u]`),
 )}
     var held: array<vec4<f32>, ${R * C}>;
 ${each(R, C, (r, c) => `    held[${r * C + c}u] = d${r}_${c};`)}
