@@ -42,6 +42,8 @@ export class RolloutStage {
   private readonly kernelSpec;
   private readonly group: GPUBindGroup;
   private readonly groups: number;
+  /** Workgroups of the rollout dispatch (`groups` is the init's). */
+  private readonly rolloutGroups: number;
   /** Which kernel steps the envs: `rollout_sg` (subgroups of 8) or `rollout` (per invocation). */
   readonly entryPoint: 'rollout' | 'rollout_sg';
 
@@ -97,8 +99,6 @@ export class RolloutStage {
     this.groups = Math.ceil(nEnvs / WG);
     this.rolloutGroups = sg ? Math.ceil(nEnvs / 8) : this.groups;
   }
-
-  private readonly rolloutGroups: number;
 
   private kernel(entryPoint: 'rollout' | 'rollout_sg' | 'rollout_init') {
     return Kernel.get(this.gpu, { ...this.kernelSpec, entryPoint });
