@@ -86,6 +86,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   log(`webgpu-trpo: ${env}, preset ${presetName}, seed ${seed}, ${timesteps} timesteps, ` +
     `batch ${config.nEnvs}×${config.nSteps}, on ${gpu.adapter.description || gpu.adapter.vendor || 'WebGPU'}\n`);
   const trainer = await Trainer.create('trpo', { env, seed, config, gpu });
+  // A CPU driver compiles each kernel at its first dispatch: without a shader cache (a first
+  // run) that is tens of seconds of silence before the first progress line.
+  if (!quiet) log('the first iteration compiles the GPU kernels (up to a minute on a CPU driver the first time; cached afterwards)\n');
   const t0 = performance.now();
   try {
     const history = await trainer.train({
