@@ -5,6 +5,7 @@ import { MlpKernels, mlpLayout, type MlpKernelsOptions } from '../src/kernels/ml
 import { resolveConfig } from '../src/trpo/config.js';
 import { stat, statCount } from '../src/trpo/stats.js';
 import { ADAM, ValueFitStage } from '../src/trpo/value-fit.js';
+import { valueGradStationaryWgsl } from '../src/trpo/value-grad-stationary.js';
 import { refBackward, refForward } from './reference/mlp.js';
 import { TestRandom } from './reference/random.js';
 import { testGpu } from './gpu-context.js';
@@ -140,6 +141,12 @@ describe.skipIf(!gpu)('value fit', () => {
     stage.destroy();
     mlp.destroy();
     for (const b of [value, obsBuf, retBuf, stats]) b.destroy();
+  });
+
+  it("shares one stationary kernel between observations of 3 and 4 (one compile for CartPole's and Pendulum's value fits)", () => {
+    const code = (sizes: number[]) => valueGradStationaryWgsl({ sizes, chunk: 64 });
+    expect(code([3, 64, 64, 1])).toBe(code([4, 64, 64, 1]));
+    expect(code([5, 64, 64, 1])).not.toBe(code([4, 64, 64, 1]));
   });
 
   it('computes the gradient with the weight-stationary kernel exactly where it fits', () => {

@@ -18,7 +18,7 @@ import valueStepWgsl from '../shaders/value_step.wgsl?raw';
 import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
 import { VALUE_GRAD_STATIONARY_BINDINGS, valueGradStationaryFloats, valueGradStationaryPhases, valueGradStationaryWgsl } from './value-grad-stationary.js';
-import { ValueStepParams } from './value-step-params.js';
+import { VALUE_MAX_LAYERS, ValueStepParams } from './value-step-params.js';
 
 /** Adam's constants for the value function (sb3's TRPO uses Adam with eps 1e-5). */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
@@ -34,8 +34,6 @@ const CHUNK = GRAD_WG * SAMPLES;
 const STATIONARY_CHUNK = 64;
 /** Parameters per workgroup of value_adam (workgroups share the cores of a CPU driver). */
 const ADAM_WG = 64;
-/** Layers the layer table of value_step.wgsl holds (8 hidden layers and the output). */
-const MAX_LAYERS = 9;
 
 const BINDINGS = [
   ['p', 'uniform'],
@@ -52,8 +50,8 @@ const BINDINGS = [
 /** value_step.wgsl's LayerTable: per layer (inDim, outDim, W, b), (first input, first output feature). */
 function layerTable(mlp: MlpKernels): ArrayBuffer {
   const { layers, sizes } = mlp.layout;
-  if (layers.length > MAX_LAYERS) throw new Error(`value fit: at most ${MAX_LAYERS} layers, got ${layers.length}`);
-  const table = new Uint32Array(MAX_LAYERS * 8);
+  if (layers.length > VALUE_MAX_LAYERS) throw new Error(`value fit: at most ${VALUE_MAX_LAYERS} layers, got ${layers.length}`);
+  const table = new Uint32Array(VALUE_MAX_LAYERS * 8);
   let feature = 0;
   layers.forEach((ly, l) => {
     table.set([ly.inDim, ly.outDim, ly.wOffset, ly.bOffset, feature, feature + sizes[l]!, 0, 0], 8 * l);
@@ -133,7 +131,7 @@ export class ValueFitStage {
         label: 'value-grad-stationary',
         entryPoint: 'main',
         bindings: VALUE_GRAD_STATIONARY_BINDINGS,
-        code: valueGradStationaryWgsl({ sizes, layers: mlp.layout.layers, chunk }),
+        code: valueGradStationaryWgsl({ sizes, chunk }),
       });
       const acts = buf('step-acts', chunks * valueGradStationaryFloats(sizes, chunk));
       gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);

@@ -19,14 +19,17 @@
  * then for each hidden layer a block of ∂loss/∂z in the same shape. Samples past the minibatch
  * (in its last chunk, rounded up to 8) repeat its last sample with a zero loss gradient.
  */
-import { ValueStepParams } from './value-step-params.js';
+import { VALUE_MAX_LAYERS, ValueStepParams } from './value-step-params.js';
 import { STATIONARY_LANES, accumulateGrad, each, holdRows, quad, range, stationaryRows, streamSamples, sums } from '../kernels/mlp-stationary.js';
 
 export interface ValueGradStationaryShape {
-  /** Layer sizes [obsDim, hidden..., 1]. */
+  /**
+   * Layer sizes [obsDim, hidden..., 1]. The code depends on the observation's size only through
+   * its padding to a multiple of 4: the size itself (p.obsDim) and the layers' offsets in the
+   * parameters (the layer table) are uniforms, so networks that differ only there (CartPole's 4
+   * inputs, Pendulum's 3) share one kernel, and one compile.
+   */
   sizes: readonly number[];
-  /** Each layer's W and b offsets in the parameter vector (MlpLayout.layers). */
-  layers: ReadonlyArray<{ wOffset: number; bOffset: number }>;
   /** Samples per workgroup: a multiple of 8. */
   chunk: number;
 }
@@ -100,28 +103,35 @@ export const VALUE_GRAD_STATIONARY_BINDINGS = [
   ['counter', 'storage'],
   ['acts', 'storage'],
   ['scratch', 'storage'],
+  ['table', 'uniform'],
 ] as const;
 
-const DECLARATIONS = `@group(0) @binding(0) var<uniform> p: ValueStepParams;
+const DECLARATIONS = `// value_step.wgsl's layer table: l[2i] = (inDim, outDim, W offset, b offset) of layer i.
+struct LayerTable {
+  l: array<vec4<u32>, ${2 * VALUE_MAX_LAYERS}>,
+}
+@group(0) @binding(0) var<uniform> p: ValueStepParams;
 @group(0) @binding(1) var<storage, read> theta: array<f32>;
 @group(0) @binding(2) var<storage, read> obs: array<f32>;
 @group(0) @binding(3) var<storage, read> returns: array<f32>;
 @group(0) @binding(4) var<storage, read> perm: array<u32>;
 @group(0) @binding(5) var<storage, read_write> counter: array<u32>;
 @group(0) @binding(6) var<storage, read_write> acts: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;`;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(8) var<uniform> table: LayerTable;`;
 
 /** The WGSL module of the kernel (entry point `main`); the shape must pass valueGradStationaryPhases. */
 export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string {
-  const { sizes, layers, chunk } = shape;
+  const { sizes, chunk } = shape;
   const phases = valueGradStationaryPhases(sizes);
   if (!phases || chunk % STATIONARY_LANES !== 0) throw new Error(`value grad: no stationary kernel for sizes [${sizes.join(', ')}], chunk ${chunk}`);
   const L = sizes.length - 1;
-  const obsDim = sizes[0]!;
   const { a, act, del, perChunk } = actsLayout(sizes, chunk);
   /** vec4 c of sample `q` in the block at `block` (vec4 offset) of width w. */
   const row = (block: number, w: number, q: string, c: number) => `acts[cb + ${block}u + (${q}) * ${w / 4}u + ${c}u]`;
   const samples = { start: '0u', end: 'end', step: '8u' };
+  /** Feature k of sample n's observation, 0 in the padding (p.obsDim ≤ k). */
+  const obsAt = (k: number) => `select(0.0, obs[n * p.obsDim + min(${k}u, p.obsDim - 1u)], ${k}u < p.obsDim)`;
   /** `body` for each block of 8·R rows (lane j's rows start at row0), then a barrier if asked. */
   const rowBlocks = (R: number, rows: number, body: string, barrier = true) =>
     `  for (var rb = 0u; rb < ${rows / (STATIONARY_LANES * R)}u; rb++) {\n    let row0 = (rb * ${STATIONARY_LANES}u + lane) * ${R}u;\n${body}\n  }${barrier ? '\n  storageBarrier();' : ''}`;
@@ -130,7 +140,7 @@ export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string
     let q = base + lane;
     let n = perm[mb + min(first + q, p.batch - 1u)];
 ${range(a[0]! / 4)
-  .map((c) => `    ${row(act[0]!, a[0]!, 'q', c)} = vec4<f32>(${range(4).map((k) => (4 * c + k < obsDim ? `obs[n * ${obsDim}u + ${4 * c + k}u]` : '0.0')).join(', ')});`)
+  .map((c) => `    ${row(act[0]!, a[0]!, 'q', c)} = vec4<f32>(${range(4).map((k) => obsAt(4 * c + k)).join(', ')});`)
   .join('\n')}
   }
   storageBarrier();`;
@@ -140,16 +150,16 @@ ${range(a[0]! / 4)
     const R = phases.forward[l]!;
     const [inW, rows] = [a[l]!, a[l + 1]!];
     const C = inW / 4;
-    const { wOffset, bOffset } = layers[l]!;
     // The observation's padding columns multiply zero weights (never loaded past the row).
-    const w = (r: string, col: string) => (l === 0 && obsDim % 4 !== 0 ? `select(0.0, theta[${wOffset}u + ${r} * ${sizes[0]}u + min(${col}, ${obsDim - 1}u)], ${col} < ${obsDim}u)` : `theta[${wOffset}u + ${r} * ${inW}u + ${col}]`);
+    const w = (r: string, col: string) =>
+      l === 0 ? `select(0.0, theta[W0 + ${r} * p.obsDim + min(${col}, p.obsDim - 1u)], ${col} < p.obsDim)` : `theta[W${l} + ${r} * ${inW}u + ${col}]`;
     return rowBlocks(
       R,
       rows,
       [
         holdRows('w', R, C, w),
         range(R)
-          .map((r) => `    let b${r} = theta[${bOffset}u + row0 + ${r}u];`)
+          .map((r) => `    let b${r} = theta[B${l} + row0 + ${r}u];`)
           .join('\n'),
         streamSamples(
           C,
@@ -173,14 +183,14 @@ ${range(a[0]! / 4)
   // to compile, for little arithmetic).
   const output = () => {
     const inW = a[L - 1]!;
-    const { wOffset, bOffset } = layers[L - 1]!;
+    const [wOut, bOut] = [`W${L - 1}`, `B${L - 1}`];
     // The lane's vec4s: i < inW / 32, features 32·i + 4·lane .. + 3.
     const v4 = range(inW / 32);
     const f = (i: number) => `${32 * i}u + 4u * lane`;
     return `  {
-${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => `theta[${wOffset}u + ${f(i)} + ${k}u]`).join(', ')});`).join('\n')}
+${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => `theta[${wOut} + ${f(i)} + ${k}u]`).join(', ')});`).join('\n')}
 ${v4.map((i) => `    var gw${i} = vec4<f32>();`).join('\n')}
-    let bo = theta[${bOffset}u];
+    let bo = theta[${bOut}];
     var gb = 0.0;
     for (var q = 0u; q < end; q++) {
 ${v4.map((i) => `      let h${i} = acts[cb + ${act[L - 1]!}u + q * ${inW / 4}u + (${f(i)}) / 4u];`).join('\n')}
@@ -190,8 +200,8 @@ ${v4.map((i) => `      let h${i} = acts[cb + ${act[L - 1]!}u + q * ${inW / 4}u +
       gb += dv;
 ${v4.map((i) => `      gw${i} += dv * h${i};\n      acts[cb + ${del[L - 1]!}u + q * ${inW / 4}u + (${f(i)}) / 4u] = dv * w${i} * (vec4<f32>(1.0) - h${i} * h${i});`).join('\n')}
     }
-${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOffset}u + ${f(i)} + ${k}u] = gw${i}[${k}];`).join('\n')).join('\n')}
-    if (lane == 0u) { scratch[pb + ${bOffset}u] = gb; }
+${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOut} + ${f(i)} + ${k}u] = gw${i}[${k}];`).join('\n')).join('\n')}
+    if (lane == 0u) { scratch[pb + ${bOut}] = gb; }
   }
   storageBarrier();`;
   };
@@ -201,9 +211,9 @@ ${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOffset}u + ${f(i)} + ${
     const R = phases.grad[l]!;
     const [inW, rows] = [a[l]!, a[l + 1]!];
     const C = inW / 4;
-    const inDim = sizes[l]!;
-    const { wOffset, bOffset } = layers[l]!;
-    const store = (k: number) => `        scratch[pb + ${wOffset}u + (row0 + i / ${C}u) * ${inDim}u + col + ${k}u] = held[i][${k}];`;
+    // Row stride of W: the observation's size for the first layer (its padding is not stored).
+    const inDim = l === 0 ? 'p.obsDim' : `${inW}u`;
+    const store = (k: number) => `        scratch[pb + W${l} + (row0 + i / ${C}u) * ${inDim} + col + ${k}u] = held[i][${k}];`;
     // No barrier after it: the phases after read nothing it writes (value_adam does).
     return rowBlocks(
       R,
@@ -223,11 +233,11 @@ ${each(R, C, (r, c) => `    held[${r * C + c}u] = d${r}_${c};`)}
     for (var i = 0u; i < ${R * C}u; i++) {
       let col = (i % ${C}u) * 4u;
 ${range(4)
-  .map((k) => (inDim % 4 === 0 || k === 0 ? store(k) : `      if (col + ${k}u < ${inDim}u) {\n${store(k)}\n      }`))
+  .map((k) => (l > 0 || k === 0 ? store(k) : `      if (col + ${k}u < p.obsDim) {\n${store(k)}\n      }`))
   .join('\n')}
     }
 ${range(R)
-  .map((r) => `    scratch[pb + ${bOffset}u + row0 + ${r}u] = e${r};`)
+  .map((r) => `    scratch[pb + B${l} + row0 + ${r}u] = e${r};`)
   .join('\n')}
 `,
       false,
@@ -239,12 +249,11 @@ ${range(R)
     const R = phases.delta[l]!;
     const [rows, sumW] = [a[l]!, a[l + 1]!];
     const C = sumW / 4;
-    const { wOffset } = layers[l]!;
     return rowBlocks(
       R,
       rows,
       [
-        holdRows('w', R, C, (r, col) => `theta[${wOffset}u + (${col}) * ${rows}u + ${r}]`),
+        holdRows('w', R, C, (r, col) => `theta[W${l} + (${col}) * ${rows}u + ${r}]`),
         streamSamples(
           C,
           [{ name: 'x', shuffled: 's', load: (c) => row(del[l + 1]!, sumW, 'n', c) }],
@@ -286,6 +295,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   let end = (live + 7u) / 8u * 8u;
   let cb = chunk * ${perChunk}u;
   let pb = p.partialBase + chunk * p.paramCount;
+  // Each layer's W and b in the parameters.
+${range(L)
+  .map((l) => `  let W${l} = table.l[${2 * l}u].z;\n  let B${l} = table.l[${2 * l}u].w;`)
+  .join('\n')}
 ${body.join('\n')}
 }`;
 }

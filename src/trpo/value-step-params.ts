@@ -16,3 +16,6 @@ export const ValueStepParams = new StructLayout('ValueStepParams', [
   ['beta2', 'f32'],
   ['eps', 'f32'],
 ] as const);
+
+/** Layers the value fit's layer table holds (8 hidden layers and the output; value_step.wgsl's LayerTable has 2 rows each). */
+export const VALUE_MAX_LAYERS = 9;
