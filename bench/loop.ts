@@ -67,6 +67,24 @@ const pass = (label: string, ops: readonly Op[]): TimedPass => ({
 });
 
 /**
+ * The ops of each stage of the trainer's last iteration (the rollout's re-run writes the same
+ * iteration's uniforms), or null if the trainer's internals are not where this expects them.
+ */
+export function stageOps(trainer: Trainer): Array<[Phase, readonly Op[]]> | null {
+  const t = trainer as unknown as TrainerInternals;
+  const split = t.policyStep?.phases;
+  if (!split || !t.rollout || !t.advantages || !t.valueFit) return null;
+  return [
+    ['rollout', [t.rollout.rolloutOp(Math.max(0, trainer.iteration - 1))]],
+    ['gae', t.advantages.ops],
+    ['gradient', split.gradient],
+    ['fvpCg', split.conjugateGradient],
+    ['lineSearch', split.lineSearch],
+    ['valueFit', t.valueFit.ops],
+  ];
+}
+
+/**
  * Re-runs the stages of the trainer's last iteration, each as its own pass, and returns GPU ms
  * per stage (median of `repeats`). Changes the trainer's state (env states, value weights):
  * run it after the measured iterations.
@@ -77,17 +95,9 @@ async function profileStages(
   timer: PassTimer,
   repeats: number,
 ): Promise<Partial<Record<Phase, number>> | null> {
-  const t = trainer as unknown as TrainerInternals;
-  const split = t.policyStep?.phases;
-  if (!split || !t.rollout || !t.advantages || !t.valueFit) return null;
-  const stages: Array<[Phase, TimedPass]> = [
-    ['rollout', pass('rollout', [t.rollout.rolloutOp(Math.max(0, trainer.iteration - 1))])],
-    ['gae', pass('gae', t.advantages.ops)],
-    ['gradient', pass('gradient', split.gradient)],
-    ['fvpCg', pass('fvp-cg', split.conjugateGradient)],
-    ['lineSearch', pass('line-search', split.lineSearch)],
-    ['valueFit', pass('value-fit', t.valueFit.ops)],
-  ];
+  const ops = stageOps(trainer);
+  if (!ops) return null;
+  const stages: Array<[Phase, TimedPass]> = ops.map(([name, list]) => [name, pass(name, list)]);
   const samples = new Map<Phase, number[]>();
   for (let r = 0; r < repeats; r++) {
     if (timer.hasTimestamps) {

@@ -11,6 +11,7 @@ import type { EnvId } from '../src/envs/spaces.js';
 import { createGpu, type Gpu } from '../src/gpu/index.js';
 import { presetConfig } from '../src/trpo/presets.js';
 import { resolveConfig, type TRPOConfig } from '../src/trpo/config.js';
+import { measureDispatches, type DispatchCase, type KernelTime } from './dispatches.js';
 import { measureKernels, type KernelOptions, type KernelRow } from './kernels.js';
 import { countScaling, measureLoop, type CountCase, type LoopCase, type LoopResult } from './loop.js';
 import { findPeer, peerSolve, peerThroughput, type Peer, type PeerSolve, type PeerThroughput } from './sb3.js';
@@ -30,7 +31,8 @@ import {
 const USAGE = `npm run bench -- [options]
 
   --quick              small sizes, no time-to-solve: under a minute on a software GPU
-  --only LIST          sections to run, comma-separated: throughput,counts,kernels,solve (default: all)
+  --only LIST          sections to run, comma-separated: throughput,counts,kernels,dispatches,solve
+                       (default: all)
   --vs-sb3             also run sb3-contrib's TRPO (PyTorch, CPU) on the same cases, alternating
   --python CMD         the Python to use for --vs-sb3 (default: python3, then /usr/bin/python3, python)
   --sb3-path DIR       folder with the sb3 / sb3-contrib / Gymnasium / cloudpickle / Farama-Notifications
@@ -52,7 +54,7 @@ const USAGE = `npm run bench -- [options]
 const BATCH_FULL = 16384;
 const NENVS = [8, 64, 512, 4096];
 const ENVS: EnvId[] = ['CartPole-v1', 'Pendulum-v1'];
-const SECTIONS = ['throughput', 'counts', 'kernels', 'solve'] as const;
+const SECTIONS = ['throughput', 'counts', 'kernels', 'dispatches', 'solve'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function log(msg: string): void {
@@ -131,7 +133,7 @@ function parse() {
     process.exit(0);
   }
   const quick = !!v.quick;
-  let only: Section[] = quick ? ['throughput', 'counts', 'kernels'] : [...SECTIONS];
+  let only: Section[] = quick ? ['throughput', 'counts', 'kernels', 'dispatches'] : [...SECTIONS];
   if (v.only !== undefined) {
     const asked = v.only.split(',').map((s) => s.trim()).filter(Boolean);
     const bad = asked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -345,6 +347,21 @@ async function main(): Promise<void> {
       out.push(kernelTable(rows));
     }
 
+    // --- GPU time by kernel -------------------------------------------------------------------
+    if (opts.only.includes('dispatches')) {
+      const cases: DispatchCase[] = [
+        ...(opts.quick ? [] : [{ env: 'CartPole-v1' as const, preset: 'default', config: { nEnvs: 4096, nSteps: 4 }, name: 'reference config, 4096 × 4' }]),
+        { env: 'CartPole-v1', preset: 'CartPole-v1', config: {}, name: "preset 'CartPole-v1' (8 × 128)" },
+      ];
+      const entries: Array<{ case: DispatchCase; kernels: KernelTime[] | null }> = [];
+      for (const c of cases) {
+        log(`GPU time by kernel: CartPole-v1, ${c.name}`);
+        entries.push({ case: c, kernels: await measureDispatches(gpu, c, { warmup: 2, repeats: opts.quick ? 1 : 3 }) });
+      }
+      results.dispatches = { cases: entries, load: loadSample() };
+      out.push(dispatchTables(entries));
+    }
+
     // --- time to solve ------------------------------------------------------------------------
     if (opts.only.includes('solve')) {
       const base: Omit<SolveOptions, 'seed'> = {
@@ -486,6 +503,28 @@ function throughputTables(rows: ThroughputEntry[], withPeer: boolean): string {
     ' time not spent in a GPU pass (submit, readback, idle).' +
     c
   );
+}
+
+/** The kernels that take the most GPU time, per case (the rest summed in one row). */
+function dispatchTables(entries: ReadonlyArray<{ case: DispatchCase; kernels: KernelTime[] | null }>): string {
+  const TOP = 12;
+  return entries
+    .map(({ case: c, kernels }) => {
+      const head = `### GPU time by kernel: CartPole-v1, ${c.name} (each dispatch re-run alone; ms per iteration)\n\n`;
+      if (!kernels) return `${head}Not measured: it needs timestamp queries.`;
+      const total = kernels.reduce((a, k) => a + k.ms, 0);
+      const row = (stage: string, kernel: string, n: string, ms: number) => [stage, kernel, n, fmt(ms), `${((100 * ms) / total).toFixed(1)}%`];
+      const rest = kernels.slice(TOP);
+      const rows = kernels.slice(0, TOP).map((k) => row(k.stage, k.kernel, String(k.dispatches), k.ms));
+      if (rest.length) rows.push(row('', `${rest.length} others`, String(rest.reduce((a, k) => a + k.dispatches, 0)), rest.reduce((a, k) => a + k.ms, 0)));
+      rows.push(row('', 'all', String(kernels.reduce((a, k) => a + k.dispatches, 0)), total));
+      return (
+        head +
+        table(['stage', 'kernel (pipeline)', 'dispatches', 'ms', 'share'], rows) +
+        '\n\nA dispatch timed alone also pays the fixed cost that a pass of many dispatches shares (~0.1 ms on a CPU driver), so the sum exceeds the phase times above.'
+      );
+    })
+    .join('\n\n');
 }
 
 function kernelTable(rows: KernelRow[]): string {
