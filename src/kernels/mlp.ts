@@ -398,21 +398,23 @@ export class MlpKernels {
   }
 
   /**
-   * The step of a weight-stationary kernel for one layer, or null where it does not apply (this
-   * device, the layer's shape, or an activation offset that is not a multiple of 4), in which
-   * case the caller builds the other kernel's step. `values` are the uniforms the other kernel
-   * would get; `offsets` the float offsets and strides the kernel reads as vec4.
+   * The step of a weight-stationary or thin-layer kernel for one layer, or null where neither
+   * applies (this device, the layer's shape, or an activation offset that is not a multiple of
+   * 4), in which case the caller builds the other kernel's step. `values` are the uniforms the
+   * other kernel would get; `offsets` the float offsets and strides the stationary kernel reads
+   * as vec4.
    */
-  private stationaryStep(
-    shape: Omit<StationaryShape, 'R'>,
-    offsets: number[],
-    batch: number,
-    sets: number,
-    label: string,
-    values: MlpParamValues,
-    resources: Record<string, GPUBuffer>,
-    owned: GPUBuffer[],
-  ): Step | null {
+  private stationaryStep(s: {
+    shape: Omit<StationaryShape, 'R'>;
+    offsets: number[];
+    batch: number;
+    sets: number;
+    label: string;
+    values: MlpParamValues;
+    resources: Record<string, GPUBuffer>;
+    owned: GPUBuffer[];
+  }): Step | null {
+    const { shape, offsets, batch, sets, label, values, resources, owned } = s;
     if (!this.stationary) return null;
     const kernel = this.stationaryKernel(shape, offsets, values);
     if (!kernel) return null;
@@ -507,16 +509,16 @@ export class MlpKernels {
         output: last ? args.output : this.dummyWrite,
       };
       const label = `mlp-forward/layer${l}`;
-      const stationary = this.stationaryStep(
-        { kind: 'forward', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
-        [values.xBase, values.xSetStride, values.yBase, values.ySetStride],
+      const stationary = this.stationaryStep({
+        shape: { kind: 'forward', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
+        offsets: [values.xBase, values.xSetStride, values.yBase, values.ySetStride],
         batch,
         sets,
         label,
         values,
         resources,
         owned,
-      );
+      });
       if (stationary) return stationary;
       const kernel = this.denseKernel('forward', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
       const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim, sets);
@@ -603,16 +605,16 @@ export class MlpKernels {
         result: inputGrad ? args.gradInput! : this.dummyWrite,
       });
       const label = `mlp-backward/delta${l}`;
-      const stationary = this.stationaryStep(
-        { kind: 'delta', rows: layer.inDim, sum: layer.outDim, first: false, hidden: !inputGrad, fromUser },
-        [values.xBase, values.hBase, values.yBase],
+      const stationary = this.stationaryStep({
+        shape: { kind: 'delta', rows: layer.inDim, sum: layer.outDim, first: false, hidden: !inputGrad, fromUser },
+        offsets: [values.xBase, values.hBase, values.yBase],
         batch,
-        1,
+        sets: 1,
         label,
         values,
         resources,
         owned,
-      );
+      });
       if (stationary) {
         steps.push(stationary);
         continue;
@@ -646,16 +648,16 @@ export class MlpKernels {
         result: partial,
       });
       const label = `mlp-backward/params${l}`;
-      const stationary = this.stationaryStep(
-        { kind: 'grad', rows: layer.outDim, sum: layer.inDim, first: l === 0, hidden: false, fromUser },
-        [values.xBase, values.hBase],
+      const stationary = this.stationaryStep({
+        shape: { kind: 'grad', rows: layer.outDim, sum: layer.inDim, first: l === 0, hidden: false, fromUser },
+        offsets: [values.xBase, values.hBase],
         batch,
-        1,
+        sets: 1,
         label,
         values,
         resources,
         owned,
-      );
+      });
       if (stationary) {
         steps.push(stationary);
         return;
@@ -730,16 +732,16 @@ export class MlpKernels {
         outputTangent: last ? args.outputTangent : this.dummyWrite,
       };
       const label = `mlp-jvp/layer${l}`;
-      const stationary = this.stationaryStep(
-        { kind: 'jvp', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
-        [values.xBase, values.h2Base, values.yBase],
+      const stationary = this.stationaryStep({
+        shape: { kind: 'jvp', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
+        offsets: [values.xBase, values.h2Base, values.yBase],
         batch,
-        1,
+        sets: 1,
         label,
         values,
         resources,
         owned,
-      );
+      });
       if (stationary) return stationary;
       const kernel = this.denseKernel('jvp', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
       const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim);
