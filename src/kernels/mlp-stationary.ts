@@ -79,37 +79,49 @@ export const each = (R: number, C: number, f: (r: number, c: number) => string):
 /** The binding table (MLP_BINDINGS) each kind's kernel shares with the other MLP kernels. */
 export const STATIONARY_FAMILY = { forward: 'forward', jvp: 'jvp', delta: 'backward', grad: 'backward' } as const;
 
-function declarations(kind: StationaryKind): string {
-  // Parameters (and the gradient's partial sums, in the parameter layout) are read as scalars;
-  // activations, deltas and the network's inputs and outputs as vec4.
-  const type: Record<string, string> = { theta: 'f32', tangent: 'f32', ...(kind === 'grad' ? { result: 'f32' } : {}) };
+/**
+ * The binding declarations of a kernel of `kind`'s family (MLP_BINDINGS): the bindings named in
+ * `scalars` as f32 arrays, the other storage buffers as vec4 arrays.
+ */
+export function declarations(kind: StationaryKind, scalars: ReadonlySet<string>): string {
   return MLP_BINDINGS[STATIONARY_FAMILY[kind]]
     .map(([name, access], i) => {
       if (access === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${name}: MlpParams;`;
       const mode = access === 'storage' ? 'read_write' : 'read';
-      return `@group(0) @binding(${i}) var<storage, ${mode}> ${name}: array<${type[name] ?? 'vec4<f32>'}>;`;
+      return `@group(0) @binding(${i}) var<storage, ${mode}> ${name}: array<${scalars.has(name) ? 'f32' : 'vec4<f32>'}>;`;
     })
     .join('\n');
 }
 
 /**
+ * Lets `${name}${r}_${k}` (r < rows, k < per) of WGSL type `type`, each the value `load(r, k)`
+ * (r and k as WGSL u32 expressions), loaded in a loop into a private array and then copied out
+ * at constant indices. Held weights are read this way in every generated kernel: written out one
+ * load at a time, each load site of a computed address is a per-lane loop in lavapipe's compiler,
+ * and hundreds of them took it 15–260 s per kernel (see the file comment); the loop takes ~2 s.
+ */
+export function holdLoop(name: string, rows: number, per: number, type: string, load: (r: string, k: string) => string): string {
+  const arr = `${name}_held`;
+  return [
+    `  var ${arr}: array<${type}, ${rows * per}>;`,
+    `  for (var i = 0u; i < ${rows * per}u; i++) {`,
+    `    let r = i / ${per}u;`,
+    `    let k = i % ${per}u;`,
+    `    ${arr}[i] = ${load('r', 'k')};`,
+    `  }`,
+    each(rows, per, (r, k) => `  let ${name}${r}_${k} = ${arr}[${r * per + k}u];`),
+  ].join('\n');
+}
+
+/**
  * Loads rows row0..row0+R-1 of a [rows][sum] matrix into lets named `${name}${r}_${c}` (vec4 c
- * of row r), through a loop and a private array (see the file comment: compile time).
- * `at(row, col)` is the WGSL load of element (row, col), given the WGSL expressions for both.
+ * of row r). `at(row, col)` is the WGSL load of element (row, col), given the WGSL expressions
+ * for both.
  */
 export function holdRows(name: string, R: number, C: number, at: (row: string, col: string) => string): string {
-  const arr = `${name}_rows`;
-  return [
-    `  var ${arr}: array<vec4<f32>, ${R * C}>;`,
-    `  for (var i = 0u; i < ${R * C}u; i++) {`,
-    `    let row = row0 + i / ${C}u;`,
-    `    let col = (i % ${C}u) * 4u;`,
-    `    ${arr}[i] = vec4<f32>(${range(4)
-      .map((k) => at('row', `col + ${k}u`))
-      .join(', ')});`,
-    `  }`,
-    each(R, C, (r, c) => `  let ${name}${r}_${c} = ${arr}[${r * C + c}u];`),
-  ].join('\n');
+  return holdLoop(name, R, C, 'vec4<f32>', (r, c) => `vec4<f32>(${range(4)
+    .map((k) => at(`(row0 + ${r})`, `(${c} * 4u + ${k}u)`))
+    .join(', ')})`);
 }
 
 /** The workgroup's parameter set, slice of the samples and first row; spare workgroups leave. */
@@ -121,7 +133,8 @@ const PROLOGUE = (R: number) => `
   let slice = rem / p.rowBlocks;
   let row0 = ((rem - slice * p.rowBlocks) * ${STATIONARY_LANES}u + lane) * ${R}u;`;
 
-const ENTRY = `@compute @workgroup_size(${STATIONARY_LANES})
+/** The entry point's header (workgroup = one subgroup); a prologue and the body follow. */
+export const ENTRY = `@compute @workgroup_size(${STATIONARY_LANES})
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -317,5 +330,8 @@ ${range(R)
 /** The WGSL module of one stationary kernel (entry point `main`). */
 export function stationaryWgsl(s: StationaryShape): string {
   const body = { forward, jvp, delta, grad }[s.kind](s);
-  return ['enable subgroups;', MlpParams.wgsl(), declarations(s.kind), body].join('\n');
+  // Parameters (and the gradient's partial sums, in the parameter layout) are scalars;
+  // activations, deltas and the network's inputs and outputs vec4.
+  const scalars = new Set(['theta', 'tangent', ...(s.kind === 'grad' ? ['result'] : [])]);
+  return ['enable subgroups;', MlpParams.wgsl(), declarations(s.kind, scalars), body].join('\n');
 }

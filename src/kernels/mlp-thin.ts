@@ -16,8 +16,8 @@
  * scalars), the activations are vec4 as in mlp-stationary.ts. Uniforms are MlpParams; a workgroup
  * is (parameter set, slice of the samples): g = pset·groupsPerSet + slice.
  */
-import { MLP_BINDINGS, MlpParams } from './mlp-params.js';
-import { STATIONARY_FAMILY, STATIONARY_LANES, range, type StationaryKind } from './mlp-stationary.js';
+import { MlpParams } from './mlp-params.js';
+import { ENTRY, STATIONARY_LANES, declarations, holdLoop, range, type StationaryKind } from './mlp-stationary.js';
 
 /** Most outputs a thin layer has (its per-sample sums are subgroupAdds, one per output). */
 export const THIN_MAX_ROWS = 8;
@@ -42,47 +42,24 @@ export function thinFits(kind: StationaryKind, outDim: number, inDim: number): b
   return outDim <= THIN_MAX_ROWS && inDim % 32 === 0 && held <= MAX_HELD;
 }
 
-function declarations(kind: StationaryKind): string {
-  // The user's per-sample outputs (and gradOutput) and the parameters are scalars; activations
-  // vec4. dL/dinput (the delta kernel of a one-layer network) is [batch][inDim], vec4.
-  const scalar = new Set(['theta', 'tangent', 'output', 'outputTangent', 'gradOutput', ...(kind === 'grad' ? ['result'] : [])]);
-  return MLP_BINDINGS[STATIONARY_FAMILY[kind]]
-    .map(([name, access], i) => {
-      if (access === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${name}: MlpParams;`;
-      const mode = access === 'storage' ? 'read_write' : 'read';
-      return `@group(0) @binding(${i}) var<storage, ${mode}> ${name}: array<${scalar.has(name) ? 'f32' : 'vec4<f32>'}>;`;
-    })
-    .join('\n');
-}
-
-const ENTRY = `@compute @workgroup_size(${STATIONARY_LANES})
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(subgroup_invocation_id) lane: u32,
-) {
+/** The workgroup's parameter set and slice of the samples; spare workgroups leave. */
+const PROLOGUE = `
   let g = wid.x + wid.y * nwg.x;
   if (g >= p.groups) { return; }
   let pset = g / p.groupsPerSet;
   let slice = g - pset * p.groupsPerSet;`;
 
 /**
- * Lets `${name}${r}_${i}` = the lane's vec4 i of row r of a [rows][inDim] matrix at `base` (WGSL),
- * loaded through a loop and a private array (see mlp-stationary.ts: compile time).
+ * Lets `${name}${r}_${i}` = the lane's vec4 i of row r of a [rows][inDim] matrix at `base` (WGSL):
+ * columns 32i + 4·lane .. + 3.
  */
-function holdColumns(name: string, rows: number, inDim: number, buffer: string, base: string): string {
-  const K = inDim / 32;
-  return [
-    `  var ${name}_held: array<vec4<f32>, ${rows * K}>;`,
-    `  for (var t = 0u; t < ${rows * K}u; t++) {`,
-    `    let at = ${base} + (t / ${K}u) * ${inDim}u + (t % ${K}u) * 32u + 4u * lane;`,
-    `    ${name}_held[t] = vec4<f32>(${range(4)
-      .map((k) => `${buffer}[at + ${k}u]`)
-      .join(', ')});`,
-    `  }`,
-    ...range(rows).flatMap((r) => range(K).map((i) => `  let ${name}${r}_${i} = ${name}_held[${r * K + i}u];`)),
-  ].join('\n');
-}
+const holdColumns = (name: string, rows: number, inDim: number, buffer: string, base: string): string =>
+  holdLoop(name, rows, inDim / 32, 'vec4<f32>', (r, i) => {
+    const at = `${base} + ${r} * ${inDim}u + ${i} * 32u + 4u * lane`;
+    return `vec4<f32>(${range(4)
+      .map((k) => `${buffer}[${at} + ${k}u]`)
+      .join(', ')})`;
+  });
 
 /** Lets `${name}${i}` = the lane's vec4s of sample `n`'s row of width inDim, vec4 array `buffer` from vec4 `base`. */
 const loadColumns = (name: string, inDim: number, buffer: string, base: string, n: string) =>
@@ -107,7 +84,7 @@ function outputs(s: ThinShape): string {
   const term = (r: number, i: number) => (jvp ? `${first ? '' : `dot(w${r}_${i}, u${i}) + `}dot(v${r}_${i}, x${i})` : `dot(w${r}_${i}, x${i})`);
   const out = jvp ? 'outputTangent' : 'output';
   const yBase = jvp ? '0u' : 'p.yBase + pset * p.ySetStride';
-  return `${ENTRY}
+  return `${ENTRY}${PROLOGUE}
 ${holdColumns('w', rows, inDim, 'theta', jvp ? 'p.wBase' : 'p.wBase + pset * p.paramStride')}
 ${jvp ? holdColumns('v', rows, inDim, 'tangent', 'p.w2Base') : ''}
 ${range(rows)
@@ -145,7 +122,7 @@ function delta(s: ThinShape): string {
     ? (i: number) => `      result[n * ${inDim / 4}u + ${8 * i}u + lane] = d${i};`
     : (i: number) =>
         `      let h${i} = acts[p.hBase / 4u + n * ${inDim / 4}u + ${8 * i}u + lane];\n      deltas[p.yBase / 4u + n * ${inDim / 4}u + ${8 * i}u + lane] = d${i} * (vec4<f32>(1.0) - h${i} * h${i});`;
-  return `${ENTRY}
+  return `${ENTRY}${PROLOGUE}
 ${holdColumns('w', rows, inDim, 'theta', 'p.wBase')}
   for (var base = slice * 8u; base < p.batch; base += p.chunks * 8u) {
     let own = min(base + lane, p.batch - 1u);
@@ -174,7 +151,7 @@ function grad(s: ThinShape): string {
   const K = inDim / 32;
   const x = first ? 'input' : 'acts';
   const xBase = first ? '0u' : 'p.hBase / 4u';
-  return `${ENTRY}
+  return `${ENTRY}${PROLOGUE}
 ${range(rows)
   .flatMap((r) => [...range(K).map((i) => `  var d${r}_${i} = vec4<f32>();`), `  var e${r} = 0.0;`])
   .join('\n')}
@@ -210,5 +187,8 @@ ${range(rows)
 /** The WGSL module of one thin-layer kernel (entry point `main`). */
 export function thinWgsl(s: ThinShape): string {
   const body = { forward: outputs, jvp: outputs, delta, grad }[s.kind](s);
-  return ['enable subgroups;', MlpParams.wgsl(), declarations(s.kind), body].join('\n');
+  // The user's per-sample outputs (and gradOutput) and the parameters are scalars, activations
+  // vec4; dL/dinput (the deltas of a one-layer network) is [batch][inDim], vec4.
+  const scalars = new Set(['theta', 'tangent', 'output', 'outputTangent', 'gradOutput', ...(s.kind === 'grad' ? ['result'] : [])]);
+  return ['enable subgroups;', MlpParams.wgsl(), declarations(s.kind, scalars), body].join('\n');
 }

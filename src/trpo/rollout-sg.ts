@@ -14,7 +14,7 @@
  * are rollout.wgsl's act_and_step, per lane. Lanes past nEnvs compute on zeros and write nothing.
  */
 import { mlpLayout } from '../kernels/mlp.js';
-import { STATIONARY_LANES, range } from '../kernels/mlp-stationary.js';
+import { STATIONARY_LANES, holdLoop, range } from '../kernels/mlp-stationary.js';
 
 /** Most weights a lane keeps for one layer. */
 const MAX_HELD = 512;
@@ -35,22 +35,11 @@ export function rolloutSgFits(sizes: readonly number[]): boolean {
 
 /**
  * Lets `${name}${r}_${k}` for r < rows, k < count: the lane's held weights, element (r, k) at
- * `theta(r, k)` (WGSL, with `lane`), loaded through a loop and a private array (compile time:
- * see mlp-stationary.ts). `vec` groups k by 4 into vec4 (count a multiple of 4).
+ * `policy[at(r, k)]` (WGSL, with `lane`). `vec` groups k by 4 into vec4 (count a multiple of 4).
  */
 function hold(name: string, rows: number, count: number, at: (r: string, k: string) => string, vec: boolean): string {
-  const per = vec ? count / 4 : count;
-  const type = vec ? 'vec4<f32>' : 'f32';
-  const load = vec ? `vec4<f32>(${range(4).map((i) => `policy[${at('r', `k * 4u + ${i}u`)}]`).join(', ')})` : `policy[${at('r', 'k')}]`;
-  return [
-    `  var ${name}_held: array<${type}, ${rows * per}>;`,
-    `  for (var i = 0u; i < ${rows * per}u; i++) {`,
-    `    let r = i / ${per}u;`,
-    `    let k = i % ${per}u;`,
-    `    ${name}_held[i] = ${load};`,
-    `  }`,
-    ...range(rows).flatMap((r) => range(per).map((k) => `  let ${name}${r}_${k} = ${name}_held[${r * per + k}u];`)),
-  ].join('\n');
+  if (!vec) return holdLoop(name, rows, count, 'f32', (r, k) => `policy[${at(r, k)}]`);
+  return holdLoop(name, rows, count / 4, 'vec4<f32>', (r, k) => `vec4<f32>(${range(4).map((i) => `policy[${at(r, `${k} * 4u + ${i}u`)}]`).join(', ')})`);
 }
 
 /** The entry point `rollout_sg` (appended after rollout.wgsl; `enable subgroups;` must lead the module). */
