@@ -1,11 +1,12 @@
 /**
  * Value-function fit: `vfEpochs` epochs of minibatch Adam on mean (V(s) − R)², every minibatch
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
- * the fitted V on the whole batch for the log. A minibatch step is two dispatches of
- * value_step.wgsl: the gradient by chunks of samples, then the sum of the chunks and Adam. The
- * gradient's dense layers share weight loads across subgroups (value_grad_sg.wgsl) where the MLP
- * kernels do (MlpKernels.subgroups) and subgroups fit in its workgroup, else run per invocation
- * (value_grad.wgsl).
+ * the fitted V on the whole batch for the log. A minibatch step is two dispatches: the gradient
+ * by chunks of samples, then the sum of the chunks and Adam (value_step.wgsl's value_adam). The
+ * gradient is one weight-stationary kernel for the whole network (value-grad-stationary.ts) where
+ * the MLP kernels are stationary (MlpKernels.stationary) and the network fits it; else its dense
+ * layers share weight loads across subgroups (value_grad_sg.wgsl) where the MLP kernels do and
+ * subgroups fit in its workgroup; else they run per invocation (value_grad.wgsl).
  */
 import { Kernel, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
