@@ -146,17 +146,37 @@ fn grad_body(chunk: u32, lid: u32) {
 @compute @workgroup_size(ADAM_WG)
 fn value_adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   let P = p.paramCount;
-  let t = f32(counter[1]);
-  let c1 = 1.0 - pow(p.beta1, t);
-  let c2 = 1.0 - pow(p.beta2, t);
+  let k = adam_corrections(counter[1]);
   let i = gid.x;
   if (i == 0u) { counter[0] = counter[0] + 1u; }
   if (i >= P) { return; }
-  var g = 0.0;
-  for (var c = 0u; c < p.chunks; c++) { g += scratch[p.partialBase + c * P + i]; }
-  let m = p.beta1 * moments[i] + (1.0 - p.beta1) * g;
-  let v = p.beta2 * moments[P + i] + (1.0 - p.beta2) * g * g;
-  moments[i] = m;
-  moments[P + i] = v;
-  theta[i] -= p.lr * (m / c1) / (sqrt(v / c2) + p.eps);
+  let s = adam_step(vec3<f32>(theta[i], moments[i], moments[P + i]), minibatch_grad(p.partialBase, i), k.x, k.y);
+  theta[i] = s.x;
+  moments[i] = s.y;
+  moments[P + i] = s.z;
+}
+
+// The last Adam step of the weight-stationary value fit (value-grad-stationary.ts), whose
+// dispatches each apply the step before their own gradient on replicas of the state: the last
+// minibatch's gradient applied to replica 0's (θ, m, v), written to theta and moments. The
+// counters end as value_grad and value_adam leave them: [minibatches done, Adam's step count].
+@compute @workgroup_size(ADAM_WG)
+fn value_adam_last(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let P = p.paramCount;
+  // Replica 0's counters (see value-grad-stationary.ts): minibatches done, steps applied.
+  let c = counter[2u];
+  let t = counter[2u + p.chunks] + 1u;
+  let i = gid.x;
+  if (i == 0u) {
+    counter[0] = c;
+    counter[1] = t;
+  }
+  if (i >= P) { return; }
+  let k = adam_corrections(t);
+  let r = p.replicaBase;
+  let g = minibatch_grad(p.partialBase + ((c - 1u) % 2u) * p.chunks * P, i);
+  let s = adam_step(vec3<f32>(scratch[r + i], scratch[r + P + i], scratch[r + 2u * P + i]), g, k.x, k.y);
+  theta[i] = s.x;
+  moments[i] = s.y;
+  moments[P + i] = s.z;
 }

@@ -1,20 +1,24 @@
 /**
  * Value-function fit: `vfEpochs` epochs of minibatch Adam on mean (V(s) − R)², every minibatch
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
- * the fitted V on the whole batch for the log. A minibatch step is two dispatches: the gradient
- * by chunks of samples, then the sum of the chunks and Adam (value_step.wgsl's value_adam). The
- * gradient is one weight-stationary kernel for the whole network (value-grad-stationary.ts) where
- * the MLP kernels are stationary (MlpKernels.stationary) and the network fits it; else its dense
- * layers share weight loads across subgroups (value_grad_sg.wgsl) where the MLP kernels do and
- * subgroups fit in its workgroup; else they run per invocation (value_grad.wgsl).
+ * the fitted V on the whole batch for the log. The gradient is one weight-stationary kernel for
+ * the whole network (value-grad-stationary.ts) where the MLP kernels are stationary
+ * (MlpKernels.stationary) and the network fits it: one dispatch per minibatch, which first applies
+ * Adam's step on the minibatch before (value_step.wgsl's value_adam_last applies the last one).
+ * Else a minibatch step is two dispatches, the gradient by chunks of samples, then the sum of the
+ * chunks and Adam (value_adam), with the gradient's dense layers sharing weight loads across
+ * subgroups (value_grad_sg.wgsl) where the MLP kernels do and subgroups fit in its workgroup, or
+ * per invocation (value_grad.wgsl).
  */
 import { Kernel, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
+import { STATIONARY_LANES } from '../kernels/mlp-stationary.js';
 import { axpyOp, scaleOp } from '../kernels/vec.js';
 import { dotOp } from '../kernels/reduce.js';
 import subgroupLoadsWgsl from '../shaders/subgroup_loads.wgsl?raw';
 import valueGradSgWgsl from '../shaders/value_grad_sg.wgsl?raw';
 import valueGradWgsl from '../shaders/value_grad.wgsl?raw';
+import valueAdamWgsl from '../shaders/value_adam.wgsl?raw';
 import valueStepWgsl from '../shaders/value_step.wgsl?raw';
 import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
@@ -31,8 +35,13 @@ export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
 const GRAD_WG = 16;
 const SAMPLES = 4;
 const CHUNK = GRAD_WG * SAMPLES;
-/** Samples per workgroup of the stationary kernel (a multiple of 8). */
-const STATIONARY_CHUNK = 64;
+/**
+ * Most workgroups (chunks) a minibatch is split into for the stationary kernel. Each workgroup
+ * also runs Adam over all parameters and reads every chunk's gradient, so more chunks than the
+ * driver has threads cost more than they bring (measured on 2 threads: a 256-sample minibatch in
+ * 4 chunks 0.54 ms per step, in 2 chunks 0.35 ms; 128 samples in 1 chunk 0.34, in 2 0.28).
+ */
+const STATIONARY_MAX_CHUNKS = 8;
 /** Parameters per workgroup of value_adam (workgroups share the cores of a CPU driver). */
 const ADAM_WG = 64;
 
@@ -61,11 +70,19 @@ function layerTable(mlp: MlpKernels): ArrayBuffer {
   return table.buffer;
 }
 
+export interface ValueFitOptions {
+  /**
+   * Workgroups a minibatch's gradient is split into with the weight-stationary kernel. Default:
+   * the host's hardware threads (Gpu.hostThreads), at most STATIONARY_MAX_CHUNKS.
+   */
+  workgroups?: number;
+}
+
 export class ValueFitStage {
   readonly ops: Op[] = [];
   /** Adam moments [m: P | v: P]. */
   readonly moments: GPUBuffer;
-  /** [minibatch index c, Adam step count t]. */
+  /** [minibatch index c, Adam step count t] (then the stationary kernel's per-chunk copies). */
   readonly counter: GPUBuffer;
   /** Which kernel computes the minibatch gradient (see the constructor). */
   readonly gradKernel: 'stationary' | 'subgroups' | 'per-invocation';
@@ -73,6 +90,8 @@ export class ValueFitStage {
   private readonly owned: GPUBuffer[] = [];
   private readonly destroyers: Array<() => void> = [];
   private readonly n: number;
+  /** Chunks of the stationary kernel, whose per-chunk counters prepare() rewinds (0 otherwise). */
+  private readonly chunks: number;
 
   constructor(
     private readonly gpu: Gpu,
@@ -81,7 +100,11 @@ export class ValueFitStage {
     data: { obs: GPUBuffer; returns: GPUBuffer; stats: GPUBuffer },
     obsDim: number,
     private readonly cfg: TRPOConfig,
+    options: ValueFitOptions = {},
   ) {
+    if (options.workgroups !== undefined && !(Number.isInteger(options.workgroups) && options.workgroups >= 1)) {
+      throw new Error(`value fit: workgroups must be a positive integer, got ${options.workgroups}`);
+    }
     const { batch: N, vfMinibatches } = derived(cfg);
     this.n = N;
     const B = cfg.vfBatchSize;
@@ -94,7 +117,6 @@ export class ValueFitStage {
       if (op.destroy) this.destroyers.push(op.destroy);
     };
     this.moments = buf('adam-moments', 2 * P);
-    this.counter = own(gpu.upload('value/counter', new Uint32Array(2)));
     this.perm = own(gpu.storage('value/perm', Math.max(1, cfg.vfEpochs) * N * 4));
 
     // The gradient's kernel: weight-stationary (value-grad-stationary.ts) where the MLP's kernels
@@ -103,48 +125,64 @@ export class ValueFitStage {
     const stationary = mlp.stationary && valueGradStationaryPhases(sizes) !== null;
     const sg = mlp.subgroups && gpu.subgroups !== null && gpu.subgroups.max <= GRAD_WG;
     this.gradKernel = stationary ? 'stationary' : sg ? 'subgroups' : 'per-invocation';
-    const chunk = stationary ? STATIONARY_CHUNK : CHUNK;
+    // The stationary kernel splits a minibatch into one chunk (workgroup) per driver thread, in
+    // whole groups of 8 samples; value_grad's chunks are CHUNK samples.
+    const workgroups = options.workgroups ?? Math.min(STATIONARY_MAX_CHUNKS, gpu.hostThreads);
+    const chunk = stationary ? Math.ceil(B / workgroups / STATIONARY_LANES) * STATIONARY_LANES : CHUNK;
     const chunks = Math.ceil(B / chunk);
     // value_step.wgsl's scratch: activations and deltas by chunk (the stationary kernel keeps its
-    // own in `acts`), then each chunk's gradient at partialBase, where value_adam sums them.
+    // own in `acts`), then each chunk's gradient at partialBase, where value_adam sums them; the
+    // stationary kernel alternates two such slots and keeps each chunk's replica of Adam's state
+    // [θ | m | v] after them.
     const features = sizes.reduce((a, b) => a + b, 0);
     const deltaBase = stationary ? 0 : chunks * features * CHUNK;
     const partialBase = 2 * deltaBase;
+    const replicaBase = partialBase + (stationary ? 2 : 1) * chunks * P;
     // 4 floats of padding: the kernels read runs of 4 or 8 consecutive words, past a layer's end.
-    const scratch = buf('step-scratch', partialBase + chunks * P + 4);
+    const scratch = buf('step-scratch', replicaBase + (stationary ? chunks * 3 * P : 0) + 4);
     const params = own(
       gpu.uniform(
         'value/step-params',
-        ValueStepParams.pack({ batch: B, obsDim, layerCount: mlp.layout.layers.length, chunks, paramCount: P, features, deltaBase, partialBase, lr: cfg.vfLr, ...ADAM }),
+        ValueStepParams.pack({ batch: B, obsDim, layerCount: mlp.layout.layers.length, chunks, chunkSize: chunk, paramCount: P, features, deltaBase, partialBase, replicaBase, lr: cfg.vfLr, ...ADAM }),
       ),
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
     const shape = `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`;
+    // [minibatch index c, Adam's step count t], then the stationary kernel's c and t per chunk.
+    this.counter = own(gpu.upload('value/counter', new Uint32Array(2 + (stationary ? 2 * chunks : 0))));
+    this.chunks = stationary ? chunks : 0;
     const code = sg && !stationary
-      ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueGradSgWgsl)
-      : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueGradWgsl);
-    const kernel = (entryPoint: 'value_grad' | 'value_grad_sg' | 'value_adam') =>
-      Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_adam' ? { ADAM_WG } : {} });
+      ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueAdamWgsl, valueGradSgWgsl)
+      : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueAdamWgsl, valueGradWgsl);
+    const kernel = (entryPoint: 'value_grad' | 'value_grad_sg' | 'value_adam' | 'value_adam_last') =>
+      Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint.startsWith('value_adam') ? { ADAM_WG } : {} });
     const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, scratch, moments: this.moments };
-    let gradOp: Op;
+    const steps = cfg.vfEpochs * vfMinibatches;
+    const adamOp = (entryPoint: 'value_adam' | 'value_adam_last') => {
+      const adam = kernel(entryPoint);
+      return dispatchOp(entryPoint.replaceAll('_', '-'), adam, adam.bind(resources), Math.ceil(P / ADAM_WG));
+    };
     if (stationary) {
+      // One dispatch per minibatch: each applies Adam's step on the previous minibatch (to its
+      // workgroup's replica of the state) before its own gradient; value_adam_last applies the
+      // last one. Half the dispatches of gradient-then-Adam, at ~0.1 ms of fixed cost each.
       const grad = Kernel.get(gpu, {
         label: 'value-grad-stationary',
         entryPoint: 'main',
         bindings: VALUE_GRAD_STATIONARY_BINDINGS,
-        code: valueGradStationaryWgsl({ sizes, chunk }),
+        code: valueGradStationaryWgsl({ sizes }),
       });
       const acts = buf('step-acts', chunks * valueGradStationaryFloats(sizes, chunk));
-      gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);
+      const gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);
+      for (let i = 0; i < steps; i++) this.ops.push(gradOp);
+      if (steps > 0) this.ops.push(adamOp('value_adam_last'));
     } else {
+      // The same two ops serve every minibatch: c and t advance on the GPU.
       const grad = kernel(sg ? 'value_grad_sg' : 'value_grad');
-      gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
+      const gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
+      const adam = adamOp('value_adam');
+      for (let i = 0; i < steps; i++) this.ops.push(gradOp, adam);
     }
-    const adam = kernel('value_adam');
-    const adamOp = dispatchOp('value-adam', adam, adam.bind(resources), Math.ceil(P / ADAM_WG));
-    // The same two ops serve every minibatch: c and t advance on the GPU.
-    const steps = cfg.vfEpochs * vfMinibatches;
-    for (let i = 0; i < steps; i++) this.ops.push(gradOp, adamOp);
 
     // Loss of the fitted V on the whole batch: mean (V(s) − R)².
     const vNew = buf('v-new', N);
@@ -174,6 +212,7 @@ export class ValueFitStage {
     }
     this.gpu.device.queue.writeBuffer(this.perm, 0, perm);
     this.gpu.device.queue.writeBuffer(this.counter, 0, new Uint32Array([0]));
+    if (this.chunks > 0) this.gpu.device.queue.writeBuffer(this.counter, 8, new Uint32Array(this.chunks));
   }
 
   destroy(): void {

@@ -10,15 +10,27 @@
  * forward pass), R columns (for the backward deltas) or R rows of ∂W (for the gradient), and the
  * chunk's samples stream past 8 at a time with subgroupShuffle. The output layer (one unit) runs
  * sample by sample, the lanes splitting its inputs and subgroupAdd summing V. The chunk's gradient
- * goes where value_adam sums the chunks, in the parameter layout. A network shape's kernel takes
- * lavapipe ~20 s to compile on a cold shader cache (each 64 × 64 phase 2–3 s alone; LLVM's time
- * grows faster than the function); Mesa caches it on disk.
+ * goes to one of two slots in the parameter layout, alternating by minibatch.
  *
- * Layout of `acts` (vec4), per chunk of CHUNK samples: for each layer's input (the observation,
+ * Adam is fused in: before its gradient, each workgroup applies Adam's step on the previous
+ * minibatch's gradient (the sum of every chunk's, in the other slot) to its own replica of the
+ * state [θ | m | v] in scratch, and reads its weights from that replica. Replicas (identical, each
+ * written only by its own workgroup) instead of one shared state because workgroups of a
+ * dispatch cannot wait for each other: whoever wrote θ would race with whoever still reads it.
+ * A minibatch is then one dispatch instead of two (a dispatch costs lavapipe ~0.1 ms), for an
+ * Adam step over the P parameters per workgroup (~1/10 of a 64-sample chunk's arithmetic). The
+ * first minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead;
+ * value_step.wgsl's value_adam_last applies the last step and writes theta and moments.
+ *
+ * A network shape's kernel takes lavapipe ~20 s to compile on a cold shader cache (each 64 × 64
+ * phase 2–3 s alone; LLVM's time grows faster than the function); Mesa caches it on disk.
+ *
+ * Layout of `acts` (vec4), per chunk of p.chunkSize samples: for each layer's input (the observation,
  * zero-padded to a multiple of 4, then each hidden layer's tanh output) a block [CHUNK][width],
  * then for each hidden layer a block of ∂loss/∂z in the same shape. Samples past the minibatch
  * (in its last chunk, rounded up to 8) repeat its last sample with a zero loss gradient.
  */
+import valueAdamWgsl from '../shaders/value_adam.wgsl?raw';
 import { VALUE_MAX_LAYERS, ValueStepParams } from './value-step-params.js';
 import { STATIONARY_LANES, accumulateGrad, each, holdRows, quad, range, stationaryRows, streamSamples, sums } from '../kernels/mlp-stationary.js';
 
@@ -27,11 +39,10 @@ export interface ValueGradStationaryShape {
    * Layer sizes [obsDim, hidden..., 1]. The code depends on the observation's size only through
    * its padding to a multiple of 4: the size itself (p.obsDim) and the layers' offsets in the
    * parameters (the layer table) are uniforms, so networks that differ only there (CartPole's 4
-   * inputs, Pendulum's 3) share one kernel, and one compile.
+   * inputs, Pendulum's 3) share one kernel, and one compile. The samples per workgroup (the
+   * chunk, a multiple of 8) are a uniform too, p.chunkSize.
    */
   sizes: readonly number[];
-  /** Samples per workgroup: a multiple of 8. */
-  chunk: number;
 }
 
 /** One phase's rows per lane, or null: the phases that hold a matrix. */
@@ -47,22 +58,23 @@ const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
 const inputWidths = (sizes: readonly number[]) => sizes.slice(0, -1).map((s, l) => (l === 0 ? ceil4(s) : s));
 
 /**
- * The blocks of `acts` in a chunk, in vec4: act[l] (input of layer l) and del[l] (∂loss/∂z of
- * the hidden layer whose output is act[l], l ≥ 1), and the vec4s per chunk.
+ * The blocks of `acts` in a chunk, in vec4 per sample of the chunk (offset × chunk size):
+ * act[l] (input of layer l) and del[l] (∂loss/∂z of the hidden layer whose output is act[l],
+ * l ≥ 1), and the vec4s per sample.
  */
-function actsLayout(sizes: readonly number[], chunk: number) {
+function actsLayout(sizes: readonly number[]) {
   const a = inputWidths(sizes);
   const act: number[] = [];
   const del: number[] = [];
   let at = 0;
-  for (const w of a) (act.push(at), (at += (chunk * w) / 4));
-  for (const [l, w] of a.entries()) (del.push(l === 0 ? -1 : at), (at += l === 0 ? 0 : (chunk * w) / 4));
-  return { a, act, del, perChunk: at };
+  for (const w of a) (act.push(at), (at += w / 4));
+  for (const [l, w] of a.entries()) (del.push(l === 0 ? -1 : at), (at += l === 0 ? 0 : w / 4));
+  return { a, act, del, perSample: at };
 }
 
 /** Floats of `acts` per chunk of `chunk` samples. */
 export function valueGradStationaryFloats(sizes: readonly number[], chunk: number): number {
-  return 4 * actsLayout(sizes, chunk).perChunk;
+  return 4 * chunk * actsLayout(sizes).perSample;
 }
 
 /**
@@ -104,6 +116,7 @@ export const VALUE_GRAD_STATIONARY_BINDINGS = [
   ['acts', 'storage'],
   ['scratch', 'storage'],
   ['table', 'uniform'],
+  ['moments', 'read-only-storage'],
 ] as const;
 
 const DECLARATIONS = `// value_step.wgsl's layer table: l[2i] = (inDim, outDim, W offset, b offset) of layer i.
@@ -118,17 +131,18 @@ struct LayerTable {
 @group(0) @binding(5) var<storage, read_write> counter: array<u32>;
 @group(0) @binding(6) var<storage, read_write> acts: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
-@group(0) @binding(8) var<uniform> table: LayerTable;`;
+@group(0) @binding(8) var<uniform> table: LayerTable;
+@group(0) @binding(9) var<storage, read> moments: array<f32>;`;
 
 /** The WGSL module of the kernel (entry point `main`); the shape must pass valueGradStationaryPhases. */
 export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string {
-  const { sizes, chunk } = shape;
+  const { sizes } = shape;
   const phases = valueGradStationaryPhases(sizes);
-  if (!phases || chunk % STATIONARY_LANES !== 0) throw new Error(`value grad: no stationary kernel for sizes [${sizes.join(', ')}], chunk ${chunk}`);
+  if (!phases) throw new Error(`value grad: no stationary kernel for sizes [${sizes.join(', ')}]`);
   const L = sizes.length - 1;
-  const { a, act, del, perChunk } = actsLayout(sizes, chunk);
+  const { a, act, del, perSample } = actsLayout(sizes);
   /** vec4 c of sample `q` in the block at `block` (vec4 offset) of width w. */
-  const row = (block: number, w: number, q: string, c: number) => `acts[cb + ${block}u + (${q}) * ${w / 4}u + ${c}u]`;
+  const row = (block: string, w: number, q: string, c: number) => `acts[${block} + (${q}) * ${w / 4}u + ${c}u]`;
   const samples = { start: '0u', end: 'end', step: '8u' };
   /** Feature k of sample n's observation, 0 in the padding (p.obsDim ≤ k). */
   const obsAt = (k: number) => `select(0.0, obs[n * p.obsDim + min(${k}u, p.obsDim - 1u)], ${k}u < p.obsDim)`;
@@ -140,7 +154,7 @@ export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string
     let q = base + lane;
     let n = perm[mb + min(first + q, p.batch - 1u)];
 ${range(a[0]! / 4)
-  .map((c) => `    ${row(act[0]!, a[0]!, 'q', c)} = vec4<f32>(${range(4).map((k) => obsAt(4 * c + k)).join(', ')});`)
+  .map((c) => `    ${row('A0', a[0]!, 'q', c)} = vec4<f32>(${range(4).map((k) => obsAt(4 * c + k)).join(', ')});`)
   .join('\n')}
   }
   storageBarrier();`;
@@ -152,23 +166,23 @@ ${range(a[0]! / 4)
     const C = inW / 4;
     // The observation's padding columns multiply zero weights (never loaded past the row).
     const w = (r: string, col: string) =>
-      l === 0 ? `select(0.0, theta[W0 + ${r} * p.obsDim + min(${col}, p.obsDim - 1u)], ${col} < p.obsDim)` : `theta[W${l} + ${r} * ${inW}u + ${col}]`;
+      l === 0 ? `select(0.0, scratch[tb + W0 + ${r} * p.obsDim + min(${col}, p.obsDim - 1u)], ${col} < p.obsDim)` : `scratch[tb + W${l} + ${r} * ${inW}u + ${col}]`;
     return rowBlocks(
       R,
       rows,
       [
         holdRows('w', R, C, w),
         range(R)
-          .map((r) => `    let b${r} = theta[B${l} + row0 + ${r}u];`)
+          .map((r) => `    let b${r} = scratch[tb + B${l} + row0 + ${r}u];`)
           .join('\n'),
         streamSamples(
           C,
-          [{ name: 'x', shuffled: 's', load: (c) => row(act[l]!, inW, 'n', c) }],
+          [{ name: 'x', shuffled: 's', load: (c) => row(`A${l}`, inW, 'n', c) }],
           samples,
           [
             sums(R, C, (r) => `b${r}`, (r, c) => `dot(w${r}_${c}, s${c})`),
             range(R / 4)
-              .map((k) => `      acts[cb + ${act[l + 1]!}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u] = ${quad('a', k, (v) => `tanh(${v})`)};`)
+              .map((k) => `      acts[A${l + 1} + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u] = ${quad('a', k, (v) => `tanh(${v})`)};`)
               .join('\n'),
           ].join('\n'),
         ),
@@ -188,17 +202,17 @@ ${range(a[0]! / 4)
     const v4 = range(inW / 32);
     const f = (i: number) => `${32 * i}u + 4u * lane`;
     return `  {
-${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => `theta[${wOut} + ${f(i)} + ${k}u]`).join(', ')});`).join('\n')}
+${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => `scratch[tb + ${wOut} + ${f(i)} + ${k}u]`).join(', ')});`).join('\n')}
 ${v4.map((i) => `    var gw${i} = vec4<f32>();`).join('\n')}
-    let bo = theta[${bOut}];
+    let bo = scratch[tb + ${bOut}];
     var gb = 0.0;
     for (var q = 0u; q < end; q++) {
-${v4.map((i) => `      let h${i} = acts[cb + ${act[L - 1]!}u + q * ${inW / 4}u + (${f(i)}) / 4u];`).join('\n')}
+${v4.map((i) => `      let h${i} = acts[A${L - 1} + q * ${inW / 4}u + (${f(i)}) / 4u];`).join('\n')}
       let v = bo + subgroupAdd(${v4.map((i) => `dot(w${i}, h${i})`).join(' + ')});
       let n = perm[mb + min(first + q, p.batch - 1u)];
       let dv = select(0.0, 2.0 * (v - returns[n]) / f32(p.batch), q < live);
       gb += dv;
-${v4.map((i) => `      gw${i} += dv * h${i};\n      acts[cb + ${del[L - 1]!}u + q * ${inW / 4}u + (${f(i)}) / 4u] = dv * w${i} * (vec4<f32>(1.0) - h${i} * h${i});`).join('\n')}
+${v4.map((i) => `      gw${i} += dv * h${i};\n      acts[D${L - 1} + q * ${inW / 4}u + (${f(i)}) / 4u] = dv * w${i} * (vec4<f32>(1.0) - h${i} * h${i});`).join('\n')}
     }
 ${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOut} + ${f(i)} + ${k}u] = gw${i}[${k}];`).join('\n')).join('\n')}
     if (lane == 0u) { scratch[pb + ${bOut}] = gb; }
@@ -214,7 +228,7 @@ ${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOut} + ${f(i)} + ${k}u]
     // Row stride of W: the observation's size for the first layer (its padding is not stored).
     const inDim = l === 0 ? 'p.obsDim' : `${inW}u`;
     const store = (k: number) => `        scratch[pb + W${l} + (row0 + i / ${C}u) * ${inDim} + col + ${k}u] = held[i][${k}];`;
-    // No barrier after it: the phases after read nothing it writes (value_adam does).
+    // No barrier after it: the phases after read nothing it writes (the next dispatch does).
     return rowBlocks(
       R,
       rows,
@@ -224,9 +238,9 @@ ${range(R)
   .join('\n')}
 ${streamSamples(
   C,
-  [{ name: 'x', shuffled: 's', load: (c) => row(act[l]!, inW, 'n', c) }],
+  [{ name: 'x', shuffled: 's', load: (c) => row(`A${l}`, inW, 'n', c) }],
   samples,
-  accumulateGrad(R, C, (k) => `acts[cb + ${del[l + 1]!}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u]`),
+  accumulateGrad(R, C, (k) => `acts[D${l + 1} + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u]`),
 )}
     var held: array<vec4<f32>, ${R * C}>;
 ${each(R, C, (r, c) => `    held[${r * C + c}u] = d${r}_${c};`)}
@@ -253,17 +267,17 @@ ${range(R)
       R,
       rows,
       [
-        holdRows('w', R, C, (r, col) => `theta[W${l} + (${col}) * ${rows}u + ${r}]`),
+        holdRows('w', R, C, (r, col) => `scratch[tb + W${l} + (${col}) * ${rows}u + ${r}]`),
         streamSamples(
           C,
-          [{ name: 'x', shuffled: 's', load: (c) => row(del[l + 1]!, sumW, 'n', c) }],
+          [{ name: 'x', shuffled: 's', load: (c) => row(`D${l + 1}`, sumW, 'n', c) }],
           samples,
           [
             sums(R, C, () => '0.0', (r, c) => `dot(w${r}_${c}, s${c})`),
             range(R / 4)
               .map((k) => {
-                const at = (block: number) => `acts[cb + ${block}u + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u]`;
-                return `      let h${k} = ${at(act[l]!)};\n      ${at(del[l]!)} = ${quad('a', k)} * (vec4<f32>(1.0) - h${k} * h${k});`;
+                const at = (block: string) => `acts[${block} + (base + q) * ${rows / 4}u + row0 / 4u + ${k}u]`;
+                return `      let h${k} = ${at(`A${l}`)};\n      ${at(`D${l}`)} = ${quad('a', k)} * (vec4<f32>(1.0) - h${k} * h${k});`;
               })
               .join('\n'),
           ].join('\n'),
@@ -282,23 +296,58 @@ ${range(R)
   return `enable subgroups;
 ${ValueStepParams.wgsl()}
 ${DECLARATIONS}
-
+${valueAdamWgsl}
 @compute @workgroup_size(${STATIONARY_LANES})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
   let chunk = wid.x;
-  let first = chunk * ${chunk}u;
-  let mb = counter[0] * p.batch;
-  // Adam's step count (value_adam reads it; see value_step.wgsl).
-  if (chunk == 0u && lane == 0u) { counter[1] = counter[1] + 1u; }
+  let P = p.paramCount;
+  // The workgroup's replica of Adam's state [θ | m | v] in scratch, and its counters: c
+  // minibatches done and t Adam steps applied (prepare() zeroes c before each fit).
+  let tb = p.replicaBase + chunk * 3u * P;
+  let c = counter[2u + chunk];
+  var t = counter[2u + p.chunks + chunk];
+  if (c == 0u) {
+    // The fit's first minibatch: the state from theta, moments and the step count.
+    t = counter[1];
+    for (var i = lane; i < P; i += ${STATIONARY_LANES}u) {
+      scratch[tb + i] = theta[i];
+      scratch[tb + P + i] = moments[i];
+      scratch[tb + 2u * P + i] = moments[P + i];
+    }
+  } else {
+    // Adam's step on the previous minibatch, whose gradient every chunk left in slot (c − 1) % 2.
+    t += 1u;
+    let k = adam_corrections(t);
+    let base = p.partialBase + ((c - 1u) % 2u) * p.chunks * P;
+    for (var i = lane; i < P; i += ${STATIONARY_LANES}u) {
+      let s = adam_step(vec3<f32>(scratch[tb + i], scratch[tb + P + i], scratch[tb + 2u * P + i]), minibatch_grad(base, i), k.x, k.y);
+      scratch[tb + i] = s.x;
+      scratch[tb + P + i] = s.y;
+      scratch[tb + 2u * P + i] = s.z;
+    }
+  }
+  storageBarrier();
+  let cs = p.chunkSize;
+  let first = chunk * cs;
+  let mb = c * p.batch;
   // Samples of the minibatch in this chunk, and the loops' end (whole groups of 8).
-  let live = min(${chunk}u, p.batch - first);
+  let live = min(cs, p.batch - first);
   let end = (live + 7u) / 8u * 8u;
-  let cb = chunk * ${perChunk}u;
-  let pb = p.partialBase + chunk * p.paramCount;
+  // This chunk's blocks of acts: A_l the input of layer l, D_l its ∂loss/∂z (vec4 offsets).
+  let cb = chunk * cs * ${perSample}u;
+${a.map((_, l) => `  let A${l} = cb + cs * ${act[l]!}u;`).join('\n')}
+${a.map((_, l) => (l === 0 ? '' : `  let D${l} = cb + cs * ${del[l]!}u;`)).filter(Boolean).join('\n')}
+  // This minibatch's gradient goes to slot c % 2, while the slot before is still being read.
+  let pb = p.partialBase + ((c % 2u) * p.chunks + chunk) * P;
   // Each layer's W and b in the parameters.
 ${range(L)
   .map((l) => `  let W${l} = table.l[${2 * l}u].z;\n  let B${l} = table.l[${2 * l}u].w;`)
   .join('\n')}
 ${body.join('\n')}
+  storageBarrier();
+  if (lane == 0u) {
+    counter[2u + chunk] = c + 1u;
+    counter[2u + p.chunks + chunk] = t;
+  }
 }`;
 }

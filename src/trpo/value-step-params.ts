@@ -6,11 +6,15 @@ export const ValueStepParams = new StructLayout('ValueStepParams', [
   ['obsDim', 'u32'],
   ['layerCount', 'u32'],
   ['chunks', 'u32'],
+  // Samples per chunk of the weight-stationary kernel (value_grad's are WG·S, a constant).
+  ['chunkSize', 'u32'],
   ['paramCount', 'u32'],
   // Features of the network (input, hidden, output): the rows of a chunk's activations.
   ['features', 'u32'],
   ['deltaBase', 'u32'],
   ['partialBase', 'u32'],
+  // The weight-stationary kernel's replicas of Adam's state in scratch (value-grad-stationary.ts).
+  ['replicaBase', 'u32'],
   ['lr', 'f32'],
   ['beta1', 'f32'],
   ['beta2', 'f32'],
