@@ -270,6 +270,32 @@ describe.skipIf(!gpu)('reductions', () => {
     expect(got[2 * n]).toBe(0);
   });
 
+  it('one pass (a workgroup takes it all) and two passes (result beside the data) agree bit for bit', async () => {
+    const r = new TestRandom(12);
+    for (const n of [1, 1000, 5003]) {
+      const x = r.normals(n);
+      const y = r.normals(n);
+      // Two passes: the results share the data's buffer (a writable binding may not alias it).
+      const data = g.upload('data', new Float32Array([...x, ...y, Number.NaN, Number.NaN, Number.NaN, Number.NaN]));
+      const xv: VecRef = { buffer: data, length: n };
+      const yv: VecRef = { buffer: data, offset: n, length: n };
+      // One pass: the results in a buffer of their own.
+      const outs = g.upload('outs', new Float32Array(4).fill(Number.NaN));
+      const ops = [
+        dotOp(g, xv, yv, { buffer: data, index: 2 * n }),
+        meanStdOp(g, xv, { buffer: data, index: 2 * n + 1 }, { buffer: data, index: 2 * n + 2 }, { ddof: 1, eps: 1e-8 }),
+        dotOp(g, xv, yv, { buffer: outs, index: 0 }),
+        meanStdOp(g, xv, { buffer: outs, index: 1 }, { buffer: outs, index: 2 }, { ddof: 1, eps: 1e-8 }),
+      ];
+      runOps(g, 'passes', ops);
+      for (const op of ops) op.destroy();
+      const two = (await g.readF32(data)).subarray(2 * n, 2 * n + 3);
+      const one = (await g.readF32(outs)).subarray(0, 3);
+      expect(Array.from(one)).toEqual(Array.from(two));
+      expectClose('dot', one[0]!, exactDot(x, y), ABS * sumAbs(x, y));
+    }
+  });
+
   it('length 1: std is 0 with ddof 0, and 0 (not NaN) with ddof 1; eps is added', async () => {
     const x = vec(new Float32Array([3.5]));
     expect(await meanStd(g, x)).toEqual({ mean: 3.5, std: 0 });

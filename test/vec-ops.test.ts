@@ -96,6 +96,31 @@ describe.skipIf(!gpu)('vector ops', () => {
       expectSame(await read(y3), want(-s));
     });
 
+    it('axpy and xpby with alpha a ratio of GPU scalars: bit for bit divideOp, then the op', async () => {
+      // num and den in one buffer (CG's stats), and in two (every slot a buffer of its own).
+      const num = f(-2.7182817);
+      const den = f(0.33333334);
+      const shared = g.upload('scalars', new Float32Array([num, den, 0]));
+      const [sNum, sDen, sQ] = [0, 1, 2].map((index): ScalarRef => ({ buffer: shared, index }));
+      run(divideOp(g, sQ!, sNum!, sDen!));
+      const q = (await g.readF32(shared))[2]!;
+      const want = (a: number) => map(n, (i) => f(y0[i]! + f(a * x[i]!)));
+      for (const over of [sDen!, scalar(den, 'den')]) {
+        const y = yv();
+        run(axpyOp(g, y, xv(), { scalar: sNum!, over, times: -1 }));
+        expectSame(await read(y), want(-q));
+        const p = yv();
+        run(xpbyOp(g, p, xv(), { scalar: sNum!, over }));
+        expectSame(await read(p), map(n, (i) => f(x[i]! + f(q * y0[i]!))));
+      }
+      // divideOp's guard: a zero or NaN divisor gives alpha 0, y unchanged.
+      for (const bad of [0, Number.NaN]) {
+        const y = yv();
+        run(axpyOp(g, y, xv(), { scalar: sNum!, over: scalar(bad, 'bad') }));
+        expectSame(await read(y), y0);
+      }
+    });
+
     it('xpby: x + fl(beta·y) with beta a GPU scalar', async () => {
       const b = f(-0.8125001);
       const y = yv();
@@ -169,6 +194,9 @@ describe.skipIf(!gpu)('vector ops', () => {
     expect(() => copyOp(g, { buffer, length: 10 }, { buffer, offset: 20, length: 11 })).toThrow(/x has 10 elements but y has 11/);
     expect(() => fillOp(g, { buffer, offset: 60, length: 41 }, 0)).toThrow(/exceed buffer/);
     expect(() => axpyOp(g, { buffer, length: 5 }, { buffer, offset: 5, length: 5 }, Number.NaN)).toThrow(/alpha must be finite/);
+    const scalar = { buffer, index: 90 };
+    expect(() => xpbyOp(g, { buffer, length: 50 }, { buffer, offset: 50, length: 50 }, { scalar, over: { buffer, index: 3 } })).toThrow(/divisor lies inside y/);
+    expect(() => axpyOp(g, { buffer, length: 5 }, { buffer, offset: 5, length: 5 }, { scalar, over: { buffer, index: 100 } })).toThrow(/over: index 100 is outside/);
   });
 
   it('length 0 is a no-op', async () => {

@@ -1,7 +1,9 @@
 /**
  * Compensated reductions whose result stays on the GPU in a ScalarRef: dot, sum, mean, variance,
  * and mean + std for advantage normalization. Each is two dispatches (partials, finish) per pass
- * over the data; variance and std take two passes (mean first, then Σ(x − mean)²).
+ * over the data, or one where a workgroup takes it all (at most WG·256 elements, as CG's vectors
+ * and most per-batch means) and the output lies in another buffer; variance and std take two
+ * passes (mean first, then Σ(x − mean)²).
  *
  * Accuracy (src/shaders/reduce.wgsl): sums run in double-float (hi, lo) arithmetic built on the
  * error-free TwoSum and Dekker TwoProduct, and are rounded to f32 once, at the end. With
@@ -108,6 +110,7 @@ class Reduction {
   private readonly quads: number;
   private readonly owned: GPUBuffer[] = [];
   private readonly steps: Array<(pass: GPUComputePassEncoder) => void> = [];
+  private pending: PartialsEntry | undefined;
 
   constructor(
     private readonly gpu: Gpu,
@@ -176,30 +179,26 @@ class Reduction {
     return buf;
   }
 
+  /** Pass 1 over x (and y); the finish() that follows says what becomes of its partial sums. */
   partials(entry: PartialsEntry): this {
-    const xv = this.views(this.x);
-    const yv = this.y ? this.views(this.y) : undefined;
-    const params = this.params({ xs0: xv.s0, x40: xv.q0, ys0: yv?.s0 ?? 0, y40: yv?.q0 ?? 0 });
-    const label = `${this.label}/${entry}`;
-    let encode: (pass: GPUComputePassEncoder) => void;
-    if (yv) {
-      const kernel = Kernel.get(this.gpu, { ...this.spec(entry), bindings: DOT_BINDINGS });
-      const group = kernel.bind({ params, part: this.part, x4: xv.quads, xs: xv.scalar, y4: yv.quads, ys: yv.scalar }, label);
-      encode = (pass) => kernel.dispatch(pass, group, this.groups);
-    } else {
-      const kernel = Kernel.get(this.gpu, { ...this.spec(entry), bindings: SUM_BINDINGS });
-      const group = kernel.bind({ params, part: this.part, x4: xv.quads, xs: xv.scalar }, label);
-      encode = (pass) => kernel.dispatch(pass, group, this.groups);
-    }
-    this.steps.push(encode);
+    if (this.pending) throw new Error(`${this.label}: partials() twice without finish()`);
+    this.pending = entry;
     return this;
   }
 
+  /**
+   * Pass 2 of the pending pass 1: divide, keep, sqrt, write. Where pass 1 is one workgroup and
+   * the output is not in an input's buffer (a writable binding may not alias a read-only one),
+   * pass 1 finishes the reduction itself: one dispatch instead of two, same operations.
+   */
   finish(how: FinishMode): this {
+    const entry = this.pending;
+    if (!entry) throw new Error(`${this.label}: finish() without partials()`);
+    this.pending = undefined;
     const b = bindOperands(this.gpu, this.label, how.out ? [scalarRange(how.out)] : [], 1);
     const count = how.count ?? 0;
     const countHi = Math.fround(count);
-    const params = this.params({
+    const finishValues = {
       outBase: b.base[0] ?? 0,
       mode:
         (how.count === undefined ? 0 : FINISH.divide) |
@@ -210,15 +209,27 @@ class Reduction {
       countHi,
       countLo: count - countHi,
       eps: how.sqrtPlusEps ?? 0,
-    });
-    const kernel = Kernel.get(this.gpu, { ...this.spec('reduce_finish'), bindings: FINISH_BINDINGS });
-    const group = kernel.bind({ params, part: this.part, out: b.resources[0]! }, `${this.label}/finish`);
-    this.steps.push((pass) => kernel.dispatch(pass, group, 1));
+    };
+    const out = how.out?.buffer;
+    const onePass = this.groups === 1 && out !== this.x.buffer && out !== this.y?.buffer;
+    const xv = this.views(this.x);
+    // Without y (sum, sqdev) y's bindings repeat x's: read-only bindings may alias.
+    const yv = this.y ? this.views(this.y) : xv;
+    const pass1 = Kernel.get(this.gpu, { ...this.spec(entry, onePass), bindings: PASS1_BINDINGS });
+    const unused = this.gpu.memo('reduce/no-out', () => this.gpu.buffer('reduce/no-out', 16, GPUBufferUsage.STORAGE));
+    const params = this.params({ xs0: xv.s0, x40: xv.q0, ys0: yv.s0, y40: yv.q0, ...(onePass ? finishValues : {}) });
+    const resources = { params, part: this.part, x4: xv.quads, xs: xv.scalar, y4: yv.quads, ys: yv.scalar };
+    const group1 = pass1.bind({ ...resources, out1: onePass && b.resources[0] ? b.resources[0] : { buffer: unused } }, `${this.label}/${entry}`);
+    this.steps.push((pass) => pass1.dispatch(pass, group1, this.groups));
+    if (onePass) return this;
+    const finish = Kernel.get(this.gpu, { ...this.spec('reduce_finish', false), bindings: FINISH_BINDINGS });
+    const group2 = finish.bind({ params: this.params(finishValues), part: this.part, out: b.resources[0]! }, `${this.label}/finish`);
+    this.steps.push((pass) => finish.dispatch(pass, group2, 1));
     return this;
   }
 
-  private spec(entryPoint: string) {
-    return { label: 'reduce', code: wgsl(ReduceParams.wgsl(), reduceWgsl), entryPoint, constants: { WG: this.wg } };
+  private spec(entryPoint: string, onePass: boolean) {
+    return { label: 'reduce', code: wgsl(ReduceParams.wgsl(), reduceWgsl), entryPoint, constants: { WG: this.wg, ONE_PASS: onePass ? 1 : 0 } };
   }
 
   op(): BuiltOp {
@@ -236,13 +247,15 @@ class Reduction {
   }
 }
 
-const SUM_BINDINGS = [
+const PASS1_BINDINGS = [
   ['params', 'uniform'],
   ['part', 'storage'],
   ['x4', 'read-only-storage'],
   ['xs', 'read-only-storage'],
+  ['y4', 'read-only-storage'],
+  ['ys', 'read-only-storage'],
+  ['out1', 'storage'],
 ] as const;
-const DOT_BINDINGS = [...SUM_BINDINGS, ['y4', 'read-only-storage'], ['ys', 'read-only-storage']] as const;
 const FINISH_BINDINGS = [
   ['params', 'uniform'],
   ['part', 'storage'],

@@ -25,8 +25,11 @@ export interface ScalarRef {
   index: number;
 }
 
-/** A multiplier: a number fixed when the op is built, or times·scalar read when the op runs. */
-export type Alpha = number | { scalar: ScalarRef; times?: number };
+/**
+ * A multiplier: a number fixed when the op is built, or times·scalar read when the op runs, or
+ * times·(scalar / over) with divideOp's guard (0 when over is ±0 or the quotient not finite).
+ */
+export type Alpha = number | { scalar: ScalarRef; times?: number; over?: ScalarRef };
 
 /** An Op that owns GPU objects (uniforms, scratch); destroy() frees them. */
 export interface BuiltOp extends Op {
@@ -45,6 +48,7 @@ export const VecParams = new StructLayout('VecParams', [
   ['yBase', 'u32'],
   ['xBase', 'u32'],
   ['sBase', 'u32'],
+  ['dBase', 'u32'],
   ['alpha', 'f32'],
   // Always 1.0; see src/shaders/vec_ops.wgsl for why it is not a literal.
   ['one', 'f32'],
@@ -132,7 +136,7 @@ export function bindOperands(gpu: Gpu, label: string, operands: ReadonlyArray<Op
 
 type VecEntry = 'vec_fill' | 'vec_copy' | 'vec_scale' | 'vec_axpy' | 'vec_xpby' | 'scalar_divide';
 
-function alphaParts(what: string, a: Alpha): { value: number; scalar?: ScalarRef } {
+function alphaParts(what: string, a: Alpha): { value: number; scalar?: ScalarRef; over?: ScalarRef } {
   if (typeof a === 'number') {
     if (!Number.isFinite(a)) throw new RangeError(`${what}: alpha must be finite, got ${a}`);
     return { value: a };
@@ -140,7 +144,8 @@ function alphaParts(what: string, a: Alpha): { value: number; scalar?: ScalarRef
   const times = a.times ?? 1;
   if (!Number.isFinite(times)) throw new RangeError(`${what}: times must be finite, got ${times}`);
   checkScalar(what, a.scalar);
-  return { value: times, scalar: a.scalar };
+  if (a.over) checkScalar(`${what}: over`, a.over);
+  return { value: times, scalar: a.scalar, over: a.over };
 }
 
 /**
@@ -152,7 +157,7 @@ function buildVecOp(
   entry: VecEntry,
   y: Operand,
   x: Operand | undefined,
-  alpha: { value: number; scalar?: ScalarRef },
+  alpha: { value: number; scalar?: ScalarRef; over?: ScalarRef },
   opts: VecOpOptions,
 ): BuiltOp {
   const label = entry.replace('_', '-');
@@ -160,18 +165,24 @@ function buildVecOp(
   if (x && overlaps(x, y) && !sameRange(x, y)) throw new RangeError(`${label}: x and y partly overlap`);
   const s = alpha.scalar ? scalarRange(alpha.scalar) : undefined;
   if (s && entry !== 'scalar_divide' && overlaps(s, y)) throw new RangeError(`${label}: the scalar lies inside y, which the op writes`);
+  const d = alpha.over ? scalarRange(alpha.over) : undefined;
+  if (d && overlaps(d, y)) throw new RangeError(`${label}: the divisor lies inside y, which the op writes`);
   if (n === 0) return { label, encode: () => {}, destroy: () => {} };
 
   const wg = opts.workgroupSize ?? 256;
   if (!Number.isInteger(Math.log2(wg))) throw new RangeError(`${label}: workgroupSize must be a power of two, got ${wg}`);
-  const ops: Operand[] = [y, x ?? y, s ?? y];
-  const b = bindOperands(gpu, label, ops, 3);
+  const ops: Operand[] = [y, x ?? y, s ?? y, d ?? y];
+  const b = bindOperands(gpu, label, ops, 4);
   const single = entry === 'scalar_divide';
   const constants: Record<string, number> = {};
   if (!single) constants.WG = wg;
   if (entry === 'vec_copy' || entry === 'vec_axpy' || entry === 'vec_xpby' || single) constants.X_SLOT = b.slot[1]!;
   if (s) constants.S_SLOT = b.slot[2]!;
-  if (entry === 'vec_scale' || entry === 'vec_axpy' || entry === 'vec_xpby') constants.ALPHA_SCALAR = s ? 1 : 0;
+  if (entry === 'vec_scale' || entry === 'vec_axpy' || entry === 'vec_xpby') {
+    constants.ALPHA_SCALAR = s ? 1 : 0;
+    constants.ALPHA_RATIO = d ? 1 : 0;
+    if (d) constants.D_SLOT = b.slot[3]!;
+  }
   const kernel = Kernel.get(gpu, {
     label: 'vec-ops',
     code: wgsl(VecParams.wgsl(), vecOpsWgsl),
@@ -181,15 +192,16 @@ function buildVecOp(
       ['s0', 'storage'],
       ['s1', 'storage'],
       ['s2', 'storage'],
+      ['s3', 'storage'],
     ],
     constants,
   });
   const params = gpu.uniform(
     `${label}/params`,
-    VecParams.pack({ n, yBase: b.base[0]!, xBase: b.base[1]!, sBase: b.base[2]!, alpha: alpha.value, one: 1 }),
+    VecParams.pack({ n, yBase: b.base[0]!, xBase: b.base[1]!, sBase: b.base[2]!, dBase: b.base[3]!, alpha: alpha.value, one: 1 }),
   );
-  const [s0, s1, s2] = b.resources as [GPUBufferBinding, GPUBufferBinding, GPUBufferBinding];
-  const group = kernel.bind({ params, s0, s1, s2 }, label);
+  const [s0, s1, s2, s3] = b.resources as [GPUBufferBinding, GPUBufferBinding, GPUBufferBinding, GPUBufferBinding];
+  const group = kernel.bind({ params, s0, s1, s2, s3 }, label);
   const groups = single ? 1 : Math.min(Math.ceil(n / wg), opts.maxWorkgroups ?? 1024, gpu.limits.maxComputeWorkgroupsPerDimension);
   return {
     label,

@@ -15,6 +15,9 @@
 // and costs one multiply; the split gets the same guard against folding c − (c − a) into a.
 
 override WG: u32 = 256u;
+// Pass 1 in one workgroup finishes the reduction itself (reduce.ts: vectors of at most WG·256
+// elements whose output is in another buffer).
+override ONE_PASS: bool = false;
 
 // Bits of params.mode for reduce_finish (uniforms, not pipeline constants: the finish runs once,
 // and each extra pipeline costs a compile of the inlined double-float code).
@@ -39,6 +42,8 @@ const FINISH_WRITE = 8u;
 @group(0) @binding(5) var<storage, read> ys: array<f32>;
 // reduce_finish writes here (no entry point uses both this and x4).
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// ... and pass 1 here, when ONE_PASS.
+@group(0) @binding(6) var<storage, read_write> out1: array<f32>;
 
 var<workgroup> tree: array<vec2<f32>, WG>;
 
@@ -206,8 +211,7 @@ fn reduce_sum(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
   for (var j = t; j < leftovers(); j += 4u * stride) {
     acc = acc_add(acc, load_xs(left4(j, stride)));
   }
-  let r = tree_reduce(lid, acc_total(acc));
-  if (lid == 0u) { part[wid.x] = r; }
+  pass1_result(lid, wid.x, tree_reduce(lid, acc_total(acc)));
 }
 
 @compute @workgroup_size(WG)
@@ -223,8 +227,7 @@ fn reduce_dot(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     let l = left4(j, stride);
     acc = acc_add_pair(acc, two_prod4(load_xs(l), load_ys(l)));
   }
-  let r = tree_reduce(lid, acc_total(acc));
-  if (lid == 0u) { part[wid.x] = r; }
+  pass1_result(lid, wid.x, tree_reduce(lid, acc_total(acc)));
 }
 
 // Σ (x − m)² with the mean m left at part[groups] by a FINISH_KEEP finish.
@@ -242,18 +245,13 @@ fn reduce_sqdev(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
     let l = left4(j, stride);
     acc = acc_sqdev(acc, load_xs(l), m, l.ok);
   }
-  let r = tree_reduce(lid, acc_total(acc));
-  if (lid == 0u) { part[wid.x] = r; }
+  pass1_result(lid, wid.x, tree_reduce(lid, acc_total(acc)));
 }
 
-@compute @workgroup_size(WG)
-fn reduce_finish(@builtin(local_invocation_index) lid: u32) {
-  var acc = vec2<f32>(0.0, 0.0);
-  for (var i = lid; i < params.groups; i += WG) {
-    acc = df_add(acc, part[i]);
-  }
-  var v = tree_reduce(lid, acc);
-  if (lid != 0u) { return; }
+// Finishes the reduction's value (invocation 0 only): divide, keep, square root; the rounded
+// result, which the caller writes to its output if FINISH_WRITE is set.
+fn finish_value(value: vec2<f32>) -> f32 {
+  var v = value;
   let mode = params.mode;
   if ((mode & FINISH_DIVIDE) != 0u) {
     if (params.countHi == 0.0) {
@@ -264,5 +262,30 @@ fn reduce_finish(@builtin(local_invocation_index) lid: u32) {
   }
   if ((mode & FINISH_KEEP) != 0u) { part[params.groups] = v; }
   if ((mode & FINISH_SQRT) != 0u) { v = df_add_f(df_sqrt(v), params.eps); }
-  if ((mode & FINISH_WRITE) != 0u) { out[params.outBase] = v.x + v.y; }
+  return v.x + v.y;
+}
+
+// A workgroup's pair: to part[workgroup] for reduce_finish or, where pass 1 runs as one
+// workgroup (ONE_PASS), straight through the finish: the operations reduce_finish would do on
+// that one pair, in the same order, and one dispatch fewer.
+fn pass1_result(lid: u32, group: u32, r: vec2<f32>) {
+  if (lid != 0u) { return; }
+  if (!ONE_PASS) {
+    part[group] = r;
+    return;
+  }
+  let v = finish_value(df_add(vec2<f32>(0.0, 0.0), r));
+  if ((params.mode & FINISH_WRITE) != 0u) { out1[params.outBase] = v; }
+}
+
+@compute @workgroup_size(WG)
+fn reduce_finish(@builtin(local_invocation_index) lid: u32) {
+  var acc = vec2<f32>(0.0, 0.0);
+  for (var i = lid; i < params.groups; i += WG) {
+    acc = df_add(acc, part[i]);
+  }
+  let v = tree_reduce(lid, acc);
+  if (lid != 0u) { return; }
+  let r = finish_value(v);
+  if ((params.mode & FINISH_WRITE) != 0u) { out[params.outBase] = r; }
 }

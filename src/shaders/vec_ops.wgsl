@@ -2,9 +2,9 @@
 // Prepend VecParams (src/kernels/vec.ts).
 //
 // Operands can share buffers (a CG workspace, a scalar block), so every buffer in use is bound
-// once, as a read_write "slot" s0..s2 covering all its operands: two bindings of one buffer
+// once, as a read_write "slot" s0..s3 covering all its operands: two bindings of one buffer
 // with a writable one among them would be a usage or aliasing error. y (the written operand) is
-// always in s0; X_SLOT and S_SLOT say where x and the scalar live. They are pipeline constants,
+// always in s0; X_SLOT, S_SLOT and D_SLOT say where x, the scalar and its divisor live. They are pipeline constants,
 // so ld() folds to a plain load when the pipeline is created.
 //
 // `params.one` is 1.0 from the uniform: (alpha * x) * one rounds the product before the add even
@@ -14,23 +14,40 @@
 override WG: u32 = 256u;
 override X_SLOT: u32 = 0u;
 override S_SLOT: u32 = 0u;
+override D_SLOT: u32 = 0u;
 // alpha = params.alpha · s[sBase] when true, else alpha = params.alpha.
 override ALPHA_SCALAR: bool = false;
+// With ALPHA_SCALAR: alpha = params.alpha · (s[sBase] / s[dBase]), the quotient guarded as in
+// scalar_divide (CG's α = rᵀr / pᵀAp and β = r'ᵀr' / rᵀr without a dispatch of their own).
+override ALPHA_RATIO: bool = false;
 
 @group(0) @binding(0) var<uniform> params: VecParams;
 @group(0) @binding(1) var<storage, read_write> s0: array<f32>;
 @group(0) @binding(2) var<storage, read_write> s1: array<f32>;
 @group(0) @binding(3) var<storage, read_write> s2: array<f32>;
+@group(0) @binding(4) var<storage, read_write> s3: array<f32>;
 
 fn ld(slot: u32, i: u32) -> f32 {
   if (slot == 0u) { return s0[i]; }
   if (slot == 1u) { return s1[i]; }
-  return s2[i];
+  if (slot == 2u) { return s2[i]; }
+  return s3[i];
+}
+
+// num / den, or 0 when den is ±0 or the quotient is not finite. The finiteness test looks at
+// the exponent bits: WGSL lets compilers assume floats are finite, so x != x may fold away.
+fn guarded_ratio(num: f32, den: f32) -> f32 {
+  var q = 0.0;
+  if (den != 0.0) { q = num / den; }
+  if ((bitcast<u32>(q) & 0x7f800000u) == 0x7f800000u) { q = 0.0; }
+  return q;
 }
 
 fn alpha_value() -> f32 {
-  if (ALPHA_SCALAR) { return params.alpha * ld(S_SLOT, params.sBase); }
-  return params.alpha;
+  if (!ALPHA_SCALAR) { return params.alpha; }
+  var s = ld(S_SLOT, params.sBase);
+  if (ALPHA_RATIO) { s = guarded_ratio(s, ld(D_SLOT, params.dBase)); }
+  return params.alpha * s;
 }
 
 // Flat invocation index and grid stride (grid-stride loops: the dispatch may be capped).
@@ -81,14 +98,8 @@ fn vec_xpby(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   }
 }
 
-// out = num / den, or 0 when den is ±0 or the quotient is not finite. The finiteness test looks
-// at the exponent bits: WGSL lets compilers assume floats are finite, so x != x may fold away.
+// out = num / den, guarded (guarded_ratio).
 @compute @workgroup_size(1)
 fn scalar_divide() {
-  let num = ld(X_SLOT, params.xBase);
-  let den = ld(S_SLOT, params.sBase);
-  var q = 0.0;
-  if (den != 0.0) { q = num / den; }
-  if ((bitcast<u32>(q) & 0x7f800000u) == 0x7f800000u) { q = 0.0; }
-  s0[params.yBase] = q;
+  s0[params.yBase] = guarded_ratio(ld(X_SLOT, params.xBase), ld(S_SLOT, params.sBase));
 }

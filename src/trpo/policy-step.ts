@@ -16,7 +16,7 @@
 import type { EnvSpec } from '../envs/spaces.js';
 import { runOps, type Gpu, type Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
-import { axpyOp, copyOp, divideOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../kernels/vec.js';
+import { axpyOp, copyOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../kernels/vec.js';
 import { dotOp, meanOp, sumOp } from '../kernels/reduce.js';
 import { derived, type TRPOConfig } from './config.js';
 import { fisherVectorProductOps, fvpScratch, type FvpContext } from './fvp.js';
@@ -127,18 +127,20 @@ export class PolicyStep {
     push(fillOp(gpu, vec(x, P), 0));
     push(copyOp(gpu, vec(g, P), vec(r, P)));
     push(copyOp(gpu, vec(g, P), vec(p, P)));
-    push(dotOp(gpu, vec(r, P), vec(r, P), slot('CG_RR')));
-    push(copyOp(gpu, vec(stats, 1, stat('CG_RR')), vec(stats, 1, stat('CG_RR0'))));
-    for (let i = 0; i < cfg.cgIters; i++) {
+    push(dotOp(gpu, vec(r, P), vec(r, P), slot('CG_RR0')));
+    //    rᵀr before iteration i is rr(i): ‖g‖², then CG_RR and CG_RR_NEW in turn so that the last
+    //    lands in CG_RR; α and β are ratios the vector ops divide out themselves (guarded: 0 on
+    //    breakdown, as divideOp), so no scalar needs a dispatch or a copy of its own.
+    const n = cfg.cgIters;
+    const rr = (i: number): ScalarRef => slot(i === 0 ? 'CG_RR0' : (n - i) % 2 === 0 ? 'CG_RR' : 'CG_RR_NEW');
+    for (let i = 0; i < n; i++) {
       fvp(p, Ap);
       push(dotOp(gpu, vec(p, P), vec(Ap, P), slot('CG_PAP')));
-      push(divideOp(gpu, slot('CG_ALPHA'), slot('CG_RR'), slot('CG_PAP'))); // α = rᵀr / pᵀAp
-      push(axpyOp(gpu, vec(x, P), vec(p, P), { scalar: slot('CG_ALPHA') })); // x += α p
-      push(axpyOp(gpu, vec(r, P), vec(Ap, P), { scalar: slot('CG_ALPHA'), times: -1 })); // r −= α Ap
-      push(dotOp(gpu, vec(r, P), vec(r, P), slot('CG_RR_NEW')));
-      push(divideOp(gpu, slot('CG_BETA'), slot('CG_RR_NEW'), slot('CG_RR'))); // β = r'ᵀr' / rᵀr
-      push(copyOp(gpu, vec(stats, 1, stat('CG_RR_NEW')), vec(stats, 1, stat('CG_RR'))));
-      push(xpbyOp(gpu, vec(p, P), vec(r, P), slot('CG_BETA'))); // p = r + β p
+      const alpha = { scalar: rr(i), over: slot('CG_PAP') }; // α = rᵀr / pᵀAp
+      push(axpyOp(gpu, vec(x, P), vec(p, P), alpha)); // x += α p
+      push(axpyOp(gpu, vec(r, P), vec(Ap, P), { ...alpha, times: -1 })); // r −= α Ap
+      push(dotOp(gpu, vec(r, P), vec(r, P), rr(i + 1)));
+      push(xpbyOp(gpu, vec(p, P), vec(r, P), { scalar: rr(i + 1), over: rr(i) })); // p = r + β p, β = r'ᵀr' / rᵀr
     }
 
     // 4. Step length from the quadratic model of the KL: ½ (βx)ᵀF(βx) = δ. CG's recurrences keep

@@ -19,9 +19,7 @@ export const STAT_SLOTS = [
   'CG_RR0', // ‖g‖²
   'CG_RR', // ‖r‖² after the last CG iteration
   'CG_PAP', // CG scratch: pᵀAp
-  'CG_ALPHA',
-  'CG_RR_NEW',
-  'CG_BETA',
+  'CG_RR_NEW', // CG scratch: rᵀr alternates between CG_RR and this one
   'VALUE_LOSS', // mean (V(s) − R)² after the fit
   'VAR_RETURNS', // Var(R)
   'LS_SKIPPED', // 1 when the GPU accepted candidate 0 and skipped the others (line_search_gate.wgsl)
