@@ -1,20 +1,19 @@
-// Adam for the value fit, shared by value_step.wgsl and the weight-stationary value-fit kernel
-// (value-grad-stationary.ts). Both declare `p: ValueStepParams` and `scratch` first.
+// Adam for the value fit, four parameters at a time (vec4: a CPU driver loads a vec4 for about
+// the price of a float), shared by value_step.wgsl and the weight-stationary value-fit kernel
+// (value-grad-stationary.ts). Both declare `p: ValueStepParams` first.
 
-// Parameter i's gradient of a minibatch: the sum of its chunks' gradients, stored [chunk][P]
-// from `base` of scratch.
-fn minibatch_grad(base: u32, i: u32) -> f32 {
-  var g = 0.0;
-  for (var c = 0u; c < p.chunks; c++) { g += scratch[base + c * p.paramCount + i]; }
-  return g;
+struct AdamState {
+  theta: vec4<f32>,
+  m: vec4<f32>,
+  v: vec4<f32>,
 }
 
-// One Adam step of one parameter: (θ, m, v) and its gradient g to the new (θ, m, v), with the
-// bias corrections c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ of step t.
-fn adam_step(state: vec3<f32>, g: f32, c1: f32, c2: f32) -> vec3<f32> {
-  let m = p.beta1 * state.y + (1.0 - p.beta1) * g;
-  let v = p.beta2 * state.z + (1.0 - p.beta2) * g * g;
-  return vec3<f32>(state.x - p.lr * (m / c1) / (sqrt(v / c2) + p.eps), m, v);
+// One Adam step: the state and its gradient g to the new state, with k = adam_corrections(t)
+// of step t.
+fn adam_step(s: AdamState, g: vec4<f32>, k: vec2<f32>) -> AdamState {
+  let m = p.beta1 * s.m + (1.0 - p.beta1) * g;
+  let v = p.beta2 * s.v + (1.0 - p.beta2) * g * g;
+  return AdamState(s.theta - p.lr * (m / k.x) / (sqrt(v / k.y) + p.eps), m, v);
 }
 
 // The bias corrections (1 − β1ᵗ, 1 − β2ᵗ) of Adam's step t.

@@ -150,33 +150,11 @@ fn value_adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   if (i == 0u) { counter[0] = counter[0] + 1u; }
   if (i >= P) { return; }
-  let s = adam_step(vec3<f32>(theta[i], moments[i], moments[P + i]), minibatch_grad(p.partialBase, i), k.x, k.y);
-  theta[i] = s.x;
-  moments[i] = s.y;
-  moments[P + i] = s.z;
-}
-
-// The last Adam step of the weight-stationary value fit (value-grad-stationary.ts), whose
-// dispatches each apply the step before their own gradient on replicas of the state: the last
-// minibatch's gradient applied to replica 0's (θ, m, v), written to theta and moments. The
-// counters end as value_grad and value_adam leave them: [minibatches done, Adam's step count].
-@compute @workgroup_size(ADAM_WG)
-fn value_adam_last(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let P = p.paramCount;
-  // Replica 0's counters (see value-grad-stationary.ts): minibatches done, steps applied.
-  let c = counter[2u];
-  let t = counter[2u + p.chunks] + 1u;
-  let i = gid.x;
-  if (i == 0u) {
-    counter[0] = c;
-    counter[1] = t;
-  }
-  if (i >= P) { return; }
-  let k = adam_corrections(t);
-  let r = p.replicaBase;
-  let g = minibatch_grad(p.partialBase + ((c - 1u) % 2u) * p.chunks * P, i);
-  let s = adam_step(vec3<f32>(scratch[r + i], scratch[r + P + i], scratch[r + 2u * P + i]), g, k.x, k.y);
-  theta[i] = s.x;
-  moments[i] = s.y;
-  moments[P + i] = s.z;
+  var g = 0.0;
+  for (var c = 0u; c < p.chunks; c++) { g += scratch[p.partialBase + c * P + i]; }
+  // One parameter, in the x lane of value_adam.wgsl's vec4 step.
+  let s = adam_step(AdamState(vec4<f32>(theta[i]), vec4<f32>(moments[i]), vec4<f32>(moments[P + i])), vec4<f32>(g), k);
+  theta[i] = s.theta.x;
+  moments[i] = s.m.x;
+  moments[P + i] = s.v.x;
 }

@@ -22,7 +22,7 @@ import valueAdamWgsl from '../shaders/value_adam.wgsl?raw';
 import valueStepWgsl from '../shaders/value_step.wgsl?raw';
 import { derived, type TRPOConfig } from './config.js';
 import { stat } from './stats.js';
-import { VALUE_GRAD_STATIONARY_BINDINGS, valueGradStationaryFloats, valueGradStationaryPhases, valueGradStationaryWgsl } from './value-grad-stationary.js';
+import { LAST_WG, VALUE_GRAD_STATIONARY_BINDINGS, valueGradStationaryFloats, valueGradStationaryPhases, valueGradStationaryWgsl } from './value-grad-stationary.js';
 import { VALUE_MAX_LAYERS, ValueStepParams } from './value-step-params.js';
 
 /** Adam's constants for the value function (sb3's TRPO uses Adam with eps 1e-5). */
@@ -130,16 +130,18 @@ export class ValueFitStage {
     const workgroups = options.workgroups ?? Math.min(STATIONARY_MAX_CHUNKS, gpu.hostThreads);
     const chunk = stationary ? Math.ceil(B / workgroups / STATIONARY_LANES) * STATIONARY_LANES : CHUNK;
     const chunks = Math.ceil(B / chunk);
-    // value_step.wgsl's scratch: activations and deltas by chunk (the stationary kernel keeps its
-    // own in `acts`), then each chunk's gradient at partialBase, where value_adam sums them; the
-    // stationary kernel alternates two such slots and keeps each chunk's replica of Adam's state
-    // [θ | m | v] after them.
+    // value_step.wgsl's scratch (value_grad and value_adam): activations and deltas by chunk,
+    // then each chunk's gradient at partialBase, where value_adam sums them. The stationary
+    // kernel keeps all it needs in its own `acts` instead (vec4 offsets): its activations by
+    // chunk, then two gradient slots at partialBase (a minibatch's chunks write one while the
+    // next minibatch's Adam step reads the other), then each chunk's replica of Adam's state
+    // [θ | m | v] at replicaBase, each block ⌈P / 4⌉ vec4s.
     const features = sizes.reduce((a, b) => a + b, 0);
+    const Q = Math.ceil(P / 4);
+    const actsPerChunk = valueGradStationaryFloats(sizes, chunk) / 4;
     const deltaBase = stationary ? 0 : chunks * features * CHUNK;
-    const partialBase = 2 * deltaBase;
-    const replicaBase = partialBase + (stationary ? 2 : 1) * chunks * P;
-    // 4 floats of padding: the kernels read runs of 4 or 8 consecutive words, past a layer's end.
-    const scratch = buf('step-scratch', replicaBase + (stationary ? chunks * 3 * P : 0) + 4);
+    const partialBase = stationary ? chunks * actsPerChunk : 2 * deltaBase;
+    const replicaBase = stationary ? partialBase + 2 * chunks * Q : 0;
     const params = own(
       gpu.uniform(
         'value/step-params',
@@ -147,41 +149,37 @@ export class ValueFitStage {
       ),
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
-    const shape = `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`;
     // [minibatch index c, Adam's step count t], then the stationary kernel's c and t per chunk.
     this.counter = own(gpu.upload('value/counter', new Uint32Array(2 + (stationary ? 2 * chunks : 0))));
     this.chunks = stationary ? chunks : 0;
-    const code = sg && !stationary
-      ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueAdamWgsl, valueGradSgWgsl)
-      : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueAdamWgsl, valueGradWgsl);
-    const kernel = (entryPoint: 'value_grad' | 'value_grad_sg' | 'value_adam' | 'value_adam_last') =>
-      Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint.startsWith('value_adam') ? { ADAM_WG } : {} });
-    const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, scratch, moments: this.moments };
+    const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, moments: this.moments };
     const steps = cfg.vfEpochs * vfMinibatches;
-    const adamOp = (entryPoint: 'value_adam' | 'value_adam_last') => {
-      const adam = kernel(entryPoint);
-      return dispatchOp(entryPoint.replaceAll('_', '-'), adam, adam.bind(resources), Math.ceil(P / ADAM_WG));
-    };
     if (stationary) {
       // One dispatch per minibatch: each applies Adam's step on the previous minibatch (to its
-      // workgroup's replica of the state) before its own gradient; value_adam_last applies the
-      // last one. Half the dispatches of gradient-then-Adam, at ~0.1 ms of fixed cost each.
-      const grad = Kernel.get(gpu, {
-        label: 'value-grad-stationary',
-        entryPoint: 'main',
-        bindings: VALUE_GRAD_STATIONARY_BINDINGS,
-        code: valueGradStationaryWgsl({ sizes }),
-      });
-      const acts = buf('step-acts', chunks * valueGradStationaryFloats(sizes, chunk));
+      // workgroup's replica of the state) before its own gradient; the entry point `last`
+      // applies the last one. Half the dispatches of gradient-then-Adam, at ~0.1 ms each.
+      const spec = { label: 'value-grad-stationary', bindings: VALUE_GRAD_STATIONARY_BINDINGS, code: valueGradStationaryWgsl({ sizes }) };
+      const grad = Kernel.get(gpu, { ...spec, entryPoint: 'main' });
+      const last = Kernel.get(gpu, { ...spec, entryPoint: 'last' });
+      const acts = own(gpu.storage('value/step-acts', (partialBase + 2 * chunks * Q + 3 * chunks * Q) * 16));
       const gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);
       for (let i = 0; i < steps; i++) this.ops.push(gradOp);
-      if (steps > 0) this.ops.push(adamOp('value_adam_last'));
+      if (steps > 0) this.ops.push(dispatchOp('value-adam-last', last, last.bind({ ...resources, acts }), Math.ceil(Q / LAST_WG)));
     } else {
+      // 4 floats of padding: the kernels read runs of 4 or 8 consecutive words, past a layer's end.
+      const scratch = buf('step-scratch', partialBase + chunks * P + 4);
+      const shape = `const WG = ${GRAD_WG}u;\nconst S = ${SAMPLES}u;`;
+      const code = sg
+        ? wgsl('enable subgroups;', ValueStepParams.wgsl(), shape, subgroupLoadsWgsl, valueStepWgsl, valueAdamWgsl, valueGradSgWgsl)
+        : wgsl(ValueStepParams.wgsl(), shape, valueStepWgsl, valueAdamWgsl, valueGradWgsl);
+      const kernel = (entryPoint: 'value_grad' | 'value_grad_sg' | 'value_adam') =>
+        Kernel.get(gpu, { label: `value-${entryPoint.slice(6)}`, entryPoint, bindings: BINDINGS, code, constants: entryPoint === 'value_adam' ? { ADAM_WG } : {} });
       // The same two ops serve every minibatch: c and t advance on the GPU.
       const grad = kernel(sg ? 'value_grad_sg' : 'value_grad');
-      const gradOp = dispatchOp('value-grad', grad, grad.bind(resources), chunks);
-      const adam = adamOp('value_adam');
-      for (let i = 0; i < steps; i++) this.ops.push(gradOp, adam);
+      const gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, scratch }), chunks);
+      const adam = kernel('value_adam');
+      const adamOp = dispatchOp('value-adam', adam, adam.bind({ ...resources, scratch }), Math.ceil(P / ADAM_WG));
+      for (let i = 0; i < steps; i++) this.ops.push(gradOp, adamOp);
     }
 
     // Loss of the fitted V on the whole batch: mean (V(s) − R)².

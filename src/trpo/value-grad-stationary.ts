@@ -14,13 +14,13 @@
  *
  * Adam is fused in: before its gradient, each workgroup applies Adam's step on the previous
  * minibatch's gradient (the sum of every chunk's, in the other slot) to its own replica of the
- * state [θ | m | v] in scratch, and reads its weights from that replica. Replicas (identical, each
+ * state [θ | m | v] (in `acts`, vec4s of 4 parameters), and reads its weights from that replica. Replicas (identical, each
  * written only by its own workgroup) instead of one shared state because workgroups of a
  * dispatch cannot wait for each other: whoever wrote θ would race with whoever still reads it.
  * A minibatch is then one dispatch instead of two (a dispatch costs lavapipe ~0.1 ms), for an
  * Adam step over the P parameters per workgroup (~1/10 of a 64-sample chunk's arithmetic). The
  * first minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead;
- * value_step.wgsl's value_adam_last applies the last step and writes theta and moments.
+ * the entry point `last` applies the last step and writes theta and moments.
  *
  * A network shape's kernel takes lavapipe ~20 s to compile on a cold shader cache (each 64 × 64
  * phase 2–3 s alone; LLVM's time grows faster than the function); Mesa caches it on disk.
@@ -28,7 +28,9 @@
  * Layout of `acts` (vec4), per chunk of p.chunkSize samples: for each layer's input (the observation,
  * zero-padded to a multiple of 4, then each hidden layer's tanh output) a block [CHUNK][width],
  * then for each hidden layer a block of ∂loss/∂z in the same shape. Samples past the minibatch
- * (in its last chunk, rounded up to 8) repeat its last sample with a zero loss gradient.
+ * (in its last chunk, rounded up to 8) repeat its last sample with a zero loss gradient. After
+ * the chunks: two gradient slots [2][chunks][⌈P/4⌉] at p.partialBase and the replicas
+ * [chunks][θ | m | v][⌈P/4⌉] at p.replicaBase (value-fit.ts sizes them).
  */
 import valueAdamWgsl from '../shaders/value_adam.wgsl?raw';
 import { VALUE_MAX_LAYERS, ValueStepParams } from './value-step-params.js';
@@ -53,6 +55,9 @@ interface Phases {
 }
 
 const ceil4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Invocations per workgroup of the entry point `last` (one vec4 of parameters each). */
+export const LAST_WG = 64;
 
 /** Widths as the kernel sees them: each layer's input, the observation padded to a multiple of 4. */
 const inputWidths = (sizes: readonly number[]) => sizes.slice(0, -1).map((s, l) => (l === 0 ? ceil4(s) : s));
@@ -108,15 +113,14 @@ export function valueGradStationaryPhases(sizes: readonly number[]): Phases | nu
 
 export const VALUE_GRAD_STATIONARY_BINDINGS = [
   ['p', 'uniform'],
-  ['theta', 'read-only-storage'],
+  ['theta', 'storage'],
   ['obs', 'read-only-storage'],
   ['returns', 'read-only-storage'],
   ['perm', 'read-only-storage'],
   ['counter', 'storage'],
   ['acts', 'storage'],
-  ['scratch', 'storage'],
   ['table', 'uniform'],
-  ['moments', 'read-only-storage'],
+  ['moments', 'storage'],
 ] as const;
 
 const DECLARATIONS = `// value_step.wgsl's layer table: l[2i] = (inDim, outDim, W offset, b offset) of layer i.
@@ -124,15 +128,14 @@ struct LayerTable {
   l: array<vec4<u32>, ${2 * VALUE_MAX_LAYERS}>,
 }
 @group(0) @binding(0) var<uniform> p: ValueStepParams;
-@group(0) @binding(1) var<storage, read> theta: array<f32>;
+@group(0) @binding(1) var<storage, read_write> theta: array<f32>;
 @group(0) @binding(2) var<storage, read> obs: array<f32>;
 @group(0) @binding(3) var<storage, read> returns: array<f32>;
 @group(0) @binding(4) var<storage, read> perm: array<u32>;
 @group(0) @binding(5) var<storage, read_write> counter: array<u32>;
 @group(0) @binding(6) var<storage, read_write> acts: array<vec4<f32>>;
-@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
-@group(0) @binding(8) var<uniform> table: LayerTable;
-@group(0) @binding(9) var<storage, read> moments: array<f32>;`;
+@group(0) @binding(7) var<uniform> table: LayerTable;
+@group(0) @binding(8) var<storage, read_write> moments: array<f32>;`;
 
 /** The WGSL module of the kernel (entry point `main`); the shape must pass valueGradStationaryPhases. */
 export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string {
@@ -141,6 +144,8 @@ export function valueGradStationaryWgsl(shape: ValueGradStationaryShape): string
   if (!phases) throw new Error(`value grad: no stationary kernel for sizes [${sizes.join(', ')}]`);
   const L = sizes.length - 1;
   const { a, act, del, perSample } = actsLayout(sizes);
+  /** Parameter `i` of the vec4 block at `base` (the replica's θ, or a gradient slot). */
+  const word = (base: string, i: string) => `acts[${base} + (${i}) / 4u][(${i}) % 4u]`;
   /** vec4 c of sample `q` in the block at `block` (vec4 offset) of width w. */
   const row = (block: string, w: number, q: string, c: number) => `acts[${block} + (${q}) * ${w / 4}u + ${c}u]`;
   const samples = { start: '0u', end: 'end', step: '8u' };
@@ -166,14 +171,14 @@ ${range(a[0]! / 4)
     const C = inW / 4;
     // The observation's padding columns multiply zero weights (never loaded past the row).
     const w = (r: string, col: string) =>
-      l === 0 ? `select(0.0, scratch[tb + W0 + ${r} * p.obsDim + min(${col}, p.obsDim - 1u)], ${col} < p.obsDim)` : `scratch[tb + W${l} + ${r} * ${inW}u + ${col}]`;
+      l === 0 ? `select(0.0, ${word('tb', `W0 + ${r} * p.obsDim + min(${col}, p.obsDim - 1u)`)}, ${col} < p.obsDim)` : word('tb', `W${l} + ${r} * ${inW}u + ${col}`);
     return rowBlocks(
       R,
       rows,
       [
         holdRows('w', R, C, w),
         range(R)
-          .map((r) => `    let b${r} = scratch[tb + B${l} + row0 + ${r}u];`)
+          .map((r) => `    let b${r} = ${word('tb', `B${l} + row0 + ${r}u`)};`)
           .join('\n'),
         streamSamples(
           C,
@@ -202,9 +207,9 @@ ${range(a[0]! / 4)
     const v4 = range(inW / 32);
     const f = (i: number) => `${32 * i}u + 4u * lane`;
     return `  {
-${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => `scratch[tb + ${wOut} + ${f(i)} + ${k}u]`).join(', ')});`).join('\n')}
+${v4.map((i) => `    let w${i} = vec4<f32>(${range(4).map((k) => word('tb', `${wOut} + ${f(i)} + ${k}u`)).join(', ')});`).join('\n')}
 ${v4.map((i) => `    var gw${i} = vec4<f32>();`).join('\n')}
-    let bo = scratch[tb + ${bOut}];
+    let bo = ${word('tb', bOut)};
     var gb = 0.0;
     for (var q = 0u; q < end; q++) {
 ${v4.map((i) => `      let h${i} = acts[A${L - 1} + q * ${inW / 4}u + (${f(i)}) / 4u];`).join('\n')}
@@ -214,8 +219,8 @@ ${v4.map((i) => `      let h${i} = acts[A${L - 1} + q * ${inW / 4}u + (${f(i)}) 
       gb += dv;
 ${v4.map((i) => `      gw${i} += dv * h${i};\n      acts[D${L - 1} + q * ${inW / 4}u + (${f(i)}) / 4u] = dv * w${i} * (vec4<f32>(1.0) - h${i} * h${i});`).join('\n')}
     }
-${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOut} + ${f(i)} + ${k}u] = gw${i}[${k}];`).join('\n')).join('\n')}
-    if (lane == 0u) { scratch[pb + ${bOut}] = gb; }
+${v4.map((i) => range(4).map((k) => `    ${word('pb', `${wOut} + ${f(i)} + ${k}u`)} = gw${i}[${k}];`).join('\n')).join('\n')}
+    if (lane == 0u) { ${word('pb', bOut)} = gb; }
   }
   storageBarrier();`;
   };
@@ -227,7 +232,7 @@ ${v4.map((i) => range(4).map((k) => `    scratch[pb + ${wOut} + ${f(i)} + ${k}u]
     const C = inW / 4;
     // Row stride of W: the observation's size for the first layer (its padding is not stored).
     const inDim = l === 0 ? 'p.obsDim' : `${inW}u`;
-    const store = (k: number) => `        scratch[pb + W${l} + (row0 + i / ${C}u) * ${inDim} + col + ${k}u] = held[i][${k}];`;
+    const store = (k: number) => `        ${word('pb', `W${l} + (row0 + i / ${C}u) * ${inDim} + col + ${k}u`)} = held[i][${k}];`;
     // No barrier after it: the phases after read nothing it writes (the next dispatch does).
     return rowBlocks(
       R,
@@ -251,7 +256,7 @@ ${range(4)
   .join('\n')}
     }
 ${range(R)
-  .map((r) => `    scratch[pb + B${l} + row0 + ${r}u] = e${r};`)
+  .map((r) => `    ${word('pb', `B${l} + row0 + ${r}u`)} = e${r};`)
   .join('\n')}
 `,
       false,
@@ -267,7 +272,7 @@ ${range(R)
       R,
       rows,
       [
-        holdRows('w', R, C, (r, col) => `scratch[tb + W${l} + (${col}) * ${rows}u + ${r}]`),
+        holdRows('w', R, C, (r, col) => word('tb', `W${l} + (${col}) * ${rows}u + ${r}`)),
         streamSamples(
           C,
           [{ name: 'x', shuffled: 's', load: (c) => row(`D${l + 1}`, sumW, 'n', c) }],
@@ -297,33 +302,63 @@ ${range(R)
 ${ValueStepParams.wgsl()}
 ${DECLARATIONS}
 ${valueAdamWgsl}
+// Vec4s of 4 parameters each (the last padded with zeros) in a replica's θ, m and v and in a
+// gradient slot.
+fn quads() -> u32 {
+  return (p.paramCount + 3u) / 4u;
+}
+
+// Parameters 4i .. 4i + 3 of a flat vector (theta, or moments from \`at\`), zero past its end.
+fn theta4(i: u32) -> vec4<f32> {
+  let P = p.paramCount;
+  return vec4<f32>(${range(4).map((k) => `select(0.0, theta[min(4u * i + ${k}u, P - 1u)], 4u * i + ${k}u < P)`).join(', ')});
+}
+fn moments4(at: u32, i: u32) -> vec4<f32> {
+  let P = p.paramCount;
+  return vec4<f32>(${range(4).map((k) => `select(0.0, moments[at + min(4u * i + ${k}u, P - 1u)], 4u * i + ${k}u < P)`).join(', ')});
+}
+
+// Parameters 4i .. 4i + 3 of the minibatch's gradient: the sum of the chunks' in slot \`slot\`.
+fn minibatch_grad4(slot: u32, i: u32) -> vec4<f32> {
+  let Q = quads();
+  var g = vec4<f32>();
+  for (var c = 0u; c < p.chunks; c++) { g += acts[p.partialBase + (slot * p.chunks + c) * Q + i]; }
+  return g;
+}
+
+// Replica r's state at parameters 4i .. 4i + 3.
+fn replica(r: u32, i: u32) -> AdamState {
+  let Q = quads();
+  let b = p.replicaBase + r * 3u * Q + i;
+  return AdamState(acts[b], acts[b + Q], acts[b + 2u * Q]);
+}
+
 @compute @workgroup_size(${STATIONARY_LANES})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
   let chunk = wid.x;
-  let P = p.paramCount;
-  // The workgroup's replica of Adam's state [θ | m | v] in scratch, and its counters: c
+  let Q = quads();
+  // The workgroup's replica of Adam's state [θ | m | v] in acts, and its counters: c
   // minibatches done and t Adam steps applied (prepare() zeroes c before each fit).
-  let tb = p.replicaBase + chunk * 3u * P;
+  let tb = p.replicaBase + chunk * 3u * Q;
   let c = counter[2u + chunk];
   var t = counter[2u + p.chunks + chunk];
   if (c == 0u) {
     // The fit's first minibatch: the state from theta, moments and the step count.
     t = counter[1];
-    for (var i = lane; i < P; i += ${STATIONARY_LANES}u) {
-      scratch[tb + i] = theta[i];
-      scratch[tb + P + i] = moments[i];
-      scratch[tb + 2u * P + i] = moments[P + i];
+    for (var i = lane; i < Q; i += ${STATIONARY_LANES}u) {
+      acts[tb + i] = theta4(i);
+      acts[tb + Q + i] = moments4(0u, i);
+      acts[tb + 2u * Q + i] = moments4(p.paramCount, i);
     }
   } else {
     // Adam's step on the previous minibatch, whose gradient every chunk left in slot (c − 1) % 2.
     t += 1u;
     let k = adam_corrections(t);
-    let base = p.partialBase + ((c - 1u) % 2u) * p.chunks * P;
-    for (var i = lane; i < P; i += ${STATIONARY_LANES}u) {
-      let s = adam_step(vec3<f32>(scratch[tb + i], scratch[tb + P + i], scratch[tb + 2u * P + i]), minibatch_grad(base, i), k.x, k.y);
-      scratch[tb + i] = s.x;
-      scratch[tb + P + i] = s.y;
-      scratch[tb + 2u * P + i] = s.z;
+    for (var i = lane; i < Q; i += ${STATIONARY_LANES}u) {
+      let s = adam_step(replica(chunk, i), minibatch_grad4((c - 1u) % 2u, i), k);
+      acts[tb + i] = s.theta;
+      acts[tb + Q + i] = s.m;
+      acts[tb + 2u * Q + i] = s.v;
     }
   }
   storageBarrier();
@@ -338,7 +373,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
 ${a.map((_, l) => `  let A${l} = cb + cs * ${act[l]!}u;`).join('\n')}
 ${a.map((_, l) => (l === 0 ? '' : `  let D${l} = cb + cs * ${del[l]!}u;`)).filter(Boolean).join('\n')}
   // This minibatch's gradient goes to slot c % 2, while the slot before is still being read.
-  let pb = p.partialBase + ((c % 2u) * p.chunks + chunk) * P;
+  let pb = p.partialBase + ((c % 2u) * p.chunks + chunk) * Q;
   // Each layer's W and b in the parameters.
 ${range(L)
   .map((l) => `  let W${l} = table.l[${2 * l}u].z;\n  let B${l} = table.l[${2 * l}u].w;`)
@@ -348,6 +383,32 @@ ${body.join('\n')}
   if (lane == 0u) {
     counter[2u + chunk] = c + 1u;
     counter[2u + p.chunks + chunk] = t;
+  }
+}
+
+// The fit's last Adam step: the last minibatch's gradient applied to replica 0's state, written
+// to theta and moments, LAST_WG vec4s per workgroup. The counters end as value_step.wgsl's
+// kernels leave them: [minibatches done, Adam's step count].
+@compute @workgroup_size(${LAST_WG})
+fn last(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let P = p.paramCount;
+  // Replica 0's counters: minibatches done, steps applied.
+  let c = counter[2u];
+  let t = counter[2u + p.chunks] + 1u;
+  let i = gid.x;
+  if (i == 0u) {
+    counter[0] = c;
+    counter[1] = t;
+  }
+  if (i >= quads()) { return; }
+  let s = adam_step(replica(0u, i), minibatch_grad4((c - 1u) % 2u, i), adam_corrections(t));
+  for (var k = 0u; k < 4u; k++) {
+    let j = 4u * i + k;
+    if (j < P) {
+      theta[j] = s.theta[k];
+      moments[j] = s.m[k];
+      moments[P + j] = s.v[k];
+    }
   }
 }`;
 }

@@ -12,8 +12,9 @@ export const ValueStepParams = new StructLayout('ValueStepParams', [
   // Features of the network (input, hidden, output): the rows of a chunk's activations.
   ['features', 'u32'],
   ['deltaBase', 'u32'],
+  // Where the chunks' gradients start: a float offset in value_step.wgsl's scratch, a vec4
+  // offset in the weight-stationary kernel's acts (value-grad-stationary.ts), as replicaBase.
   ['partialBase', 'u32'],
-  // The weight-stationary kernel's replicas of Adam's state in scratch (value-grad-stationary.ts).
   ['replicaBase', 'u32'],
   ['lr', 'f32'],
   ['beta1', 'f32'],
