@@ -194,6 +194,13 @@ interface SolveSection {
   sb3MedianSeconds: number | null;
   /** ours / sb3 median training seconds to solve. */
   ratio: number | null;
+  /**
+   * The ratio's two factors, over the seeds both solved: the median seconds per iteration and
+   * the median iterations to solve, each side's (an iteration's cost is what the code decides;
+   * how many iterations a seed needs moves with the last bits of the sums).
+   */
+  perIteration: { ours: number; sb3: number | null; ratio: number | null } | null;
+  iterations: { ours: number; sb3: number | null } | null;
   load: LoadSample[];
 }
 
@@ -406,6 +413,7 @@ async function main(): Promise<void> {
         oursMedianSeconds: oursMedian,
         sb3MedianSeconds: sb3Median,
         ratio: ratio(oursMedian, sb3Median),
+        ...solveFactors(ours, peer ? sb3 : null),
         load: loads,
       };
       results.solve = s;
@@ -545,6 +553,21 @@ function kernelTable(rows: KernelRow[]): string {
 const overrides = (c: Partial<TRPOConfig> | undefined): string =>
   c && Object.keys(c).length ? ` with ${Object.entries(c).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}` : '';
 
+/** Median seconds per iteration and median iterations of the solved seeds (see SolveSection). */
+function solveFactors(ours: SolveResult[], sb3: PeerSolve[] | null): Pick<SolveSection, 'perIteration' | 'iterations'> {
+  const solved = (rs: ReadonlyArray<SolveResult | PeerSolve>) => rs.filter((r) => r.solved && r.trainSeconds !== null && r.iterations > 0);
+  const a = solved(ours);
+  const b = sb3 ? solved(sb3) : [];
+  if (a.length === 0) return { perIteration: null, iterations: null };
+  const per = (rs: ReadonlyArray<SolveResult | PeerSolve>) => median(rs.map((r) => r.trainSeconds! / r.iterations));
+  const its = (rs: ReadonlyArray<SolveResult | PeerSolve>) => median(rs.map((r) => r.iterations));
+  const sb3Per = b.length ? per(b) : null;
+  return {
+    perIteration: { ours: per(a), sb3: sb3Per, ratio: ratio(per(a), sb3Per) },
+    iterations: { ours: its(a), sb3: b.length ? its(b) : null },
+  };
+}
+
 function solveTable(s: SolveSection): string {
   const withPeer = s.sb3 !== null;
   const header = ['seed', 'train s', 'iterations', 'env steps', 'eval s (overhead)'];
@@ -563,7 +586,14 @@ function solveTable(s: SolveSection): string {
     `### Time to solve CartPole-v1 (deterministic eval of ${s.options.evalEpisodes} episodes ≥ ${s.options.threshold}, every ${s.options.evalEvery} iteration(s); preset '${s.options.preset}'${overrides(s.options.config)}, at most ${s.options.maxTimesteps.toLocaleString('en-US')} steps)\n\n` +
     table(header, rows) +
     `\n\nTraining seconds exclude evaluation (its time is the eval column) and the one-off warm-up (pipeline creation: ${s.warmupSeconds.toFixed(1)} s).` +
-    (s.ratio !== null ? ` Ours / sb3 median: ${s.ratio.toFixed(2)}×.` : '')
+    (s.ratio !== null ? ` Ours / sb3 median: ${s.ratio.toFixed(2)}×.` : '') +
+    (s.perIteration && s.iterations
+      ? ` Its factors, over the solved seeds: seconds per iteration ours ${s.perIteration.ours.toFixed(3)}` +
+        (s.perIteration.sb3 !== null ? `, sb3 ${s.perIteration.sb3.toFixed(3)} (${s.perIteration.ratio!.toFixed(2)}×)` : '') +
+        `; iterations to solve ours ${s.iterations.ours}` +
+        (s.iterations.sb3 !== null ? `, sb3 ${s.iterations.sb3}` : '') +
+        ' (medians).'
+      : '')
   );
 }
 
