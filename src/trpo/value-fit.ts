@@ -4,7 +4,7 @@
  * the fitted V on the whole batch for the log. The gradient is one weight-stationary kernel for
  * the whole network (value-grad-stationary.ts) where the MLP kernels are stationary
  * (MlpKernels.stationary) and the network fits it: one dispatch per minibatch, which first applies
- * Adam's step on the minibatch before (value_step.wgsl's value_adam_last applies the last one).
+ * Adam's step on the minibatch before (the kernel's entry point `last` applies the last one).
  * Else a minibatch step is two dispatches, the gradient by chunks of samples, then the sum of the
  * chunks and Adam (value_adam), with the gradient's dense layers sharing weight loads across
  * subgroups (value_grad_sg.wgsl) where the MLP kernels do and subgroups fit in its workgroup, or

@@ -14,9 +14,10 @@
  *
  * Adam is fused in: before its gradient, each workgroup applies Adam's step on the previous
  * minibatch's gradient (the sum of every chunk's, in the other slot) to its own replica of the
- * state [θ | m | v] (in `acts`, vec4s of 4 parameters), and reads its weights from that replica. Replicas (identical, each
- * written only by its own workgroup) instead of one shared state because workgroups of a
- * dispatch cannot wait for each other: whoever wrote θ would race with whoever still reads it.
+ * state [θ | m | v] (in `acts`, vec4s of 4 parameters), and reads its weights from that replica.
+ * Replicas (identical, each written only by its own workgroup) instead of one shared state
+ * because workgroups of a dispatch cannot wait for each other: whoever wrote θ would race with
+ * whoever still reads it.
  * A minibatch is then one dispatch instead of two (a dispatch costs lavapipe ~0.1 ms), for an
  * Adam step over the P parameters per workgroup (~1/10 of a 64-sample chunk's arithmetic). The
  * first minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead;
