@@ -73,7 +73,10 @@ function layerTable(mlp: MlpKernels): ArrayBuffer {
 export interface ValueFitOptions {
   /**
    * Workgroups a minibatch's gradient is split into with the weight-stationary kernel. Default:
-   * the host's hardware threads (Gpu.hostThreads), at most STATIONARY_MAX_CHUNKS.
+   * the host's hardware threads (Gpu.hostThreads), at most STATIONARY_MAX_CHUNKS. The split
+   * sets the order of the gradient's sums, so a seed's run differs in the last bits (and, over a
+   * long run, in its trajectory) between hosts with different thread counts; on one host it is
+   * repeatable.
    */
   workgroups?: number;
 }
