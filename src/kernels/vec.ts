@@ -5,7 +5,8 @@
  *
  * Results are the plain f32 expressions, rounded per operation: y + fl(alpha·x) for axpy,
  * x + fl(beta·y) for xpby, fl(alpha·y) for scale, with alpha = fl(times·scalar) for GPU scalars
- * and a number alpha (or times) rounded to f32 when the op is built. The product is rounded even
+ * (fl(times·q), q = fl(scalar / over) guarded as divideOp, for a ratio) and a number alpha (or
+ * times) rounded to f32 when the op is built. The product is rounded even
  * where a driver would fuse it into an fma (see vec_ops.wgsl), so results are bit-identical to
  * Math.fround arithmetic on every driver.
  */

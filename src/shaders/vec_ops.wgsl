@@ -4,8 +4,8 @@
 // Operands can share buffers (a CG workspace, a scalar block), so every buffer in use is bound
 // once, as a read_write "slot" s0..s3 covering all its operands: two bindings of one buffer
 // with a writable one among them would be a usage or aliasing error. y (the written operand) is
-// always in s0; X_SLOT, S_SLOT and D_SLOT say where x, the scalar and its divisor live. They are pipeline constants,
-// so ld() folds to a plain load when the pipeline is created.
+// always in s0; X_SLOT, S_SLOT and D_SLOT say where x, the scalar and its divisor live. They are
+// pipeline constants, so ld() folds to a plain load when the pipeline is created.
 //
 // `params.one` is 1.0 from the uniform: (alpha * x) * one rounds the product before the add even
 // where a driver contracts mul+add into fma (fma(p, 1, y) = fl(p + y)), so results equal the
