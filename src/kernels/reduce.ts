@@ -61,7 +61,8 @@ export const ReduceParams = new StructLayout('ReduceParams', [
   ['ys0', 'u32'],
   ['y40', 'u32'],
   ['groups', 'u32'],
-  // reduce_finish: bits FINISH_* of src/shaders/reduce.wgsl, and the output element.
+  // The finish (reduce_finish, or pass 1 with FINISH_IN_PASS1): bits FINISH_* of
+  // src/shaders/reduce.wgsl, and the output element.
   ['mode', 'u32'],
   ['outBase', 'u32'],
   ['countHi', 'f32'],
@@ -77,7 +78,7 @@ type ParamName = (typeof ReduceParams.fields)[number][0];
 const CHUNK = 256;
 
 /** The FINISH_* bits of src/shaders/reduce.wgsl. */
-const FINISH = { divide: 1, keep: 2, sqrt: 4, write: 8 } as const;
+const FINISH = { divide: 1, keep: 2, sqrt: 4, write: 8, inPass1: 16 } as const;
 
 type PartialsEntry = 'reduce_sum' | 'reduce_dot' | 'reduce_sqdev';
 
@@ -215,21 +216,27 @@ class Reduction {
     const xv = this.views(this.x);
     // Without y (sum, sqdev) y's bindings repeat x's: read-only bindings may alias.
     const yv = this.y ? this.views(this.y) : xv;
-    const pass1 = Kernel.get(this.gpu, { ...this.spec(entry, onePass), bindings: PASS1_BINDINGS });
+    const pass1 = Kernel.get(this.gpu, { ...this.spec(entry), bindings: PASS1_BINDINGS });
     const unused = this.gpu.memo('reduce/no-out', () => this.gpu.buffer('reduce/no-out', 16, GPUBufferUsage.STORAGE));
-    const params = this.params({ xs0: xv.s0, x40: xv.q0, ys0: yv.s0, y40: yv.q0, ...(onePass ? finishValues : {}) });
+    const params = this.params({
+      xs0: xv.s0,
+      x40: xv.q0,
+      ys0: yv.s0,
+      y40: yv.q0,
+      ...(onePass ? { ...finishValues, mode: finishValues.mode | FINISH.inPass1 } : {}),
+    });
     const resources = { params, part: this.part, x4: xv.quads, xs: xv.scalar, y4: yv.quads, ys: yv.scalar };
     const group1 = pass1.bind({ ...resources, out1: onePass && b.resources[0] ? b.resources[0] : { buffer: unused } }, `${this.label}/${entry}`);
     this.steps.push((pass) => pass1.dispatch(pass, group1, this.groups));
     if (onePass) return this;
-    const finish = Kernel.get(this.gpu, { ...this.spec('reduce_finish', false), bindings: FINISH_BINDINGS });
+    const finish = Kernel.get(this.gpu, { ...this.spec('reduce_finish'), bindings: FINISH_BINDINGS });
     const group2 = finish.bind({ params: this.params(finishValues), part: this.part, out: b.resources[0]! }, `${this.label}/finish`);
     this.steps.push((pass) => finish.dispatch(pass, group2, 1));
     return this;
   }
 
-  private spec(entryPoint: string, onePass: boolean) {
-    return { label: 'reduce', code: wgsl(ReduceParams.wgsl(), reduceWgsl), entryPoint, constants: { WG: this.wg, ONE_PASS: onePass ? 1 : 0 } };
+  private spec(entryPoint: string) {
+    return { label: 'reduce', code: wgsl(ReduceParams.wgsl(), reduceWgsl), entryPoint, constants: { WG: this.wg } };
   }
 
   op(): BuiltOp {

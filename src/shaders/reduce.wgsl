@@ -15,11 +15,8 @@
 // and costs one multiply; the split gets the same guard against folding c − (c − a) into a.
 
 override WG: u32 = 256u;
-// Pass 1 in one workgroup finishes the reduction itself (reduce.ts: vectors of at most WG·256
-// elements whose output is in another buffer).
-override ONE_PASS: bool = false;
 
-// Bits of params.mode for reduce_finish (uniforms, not pipeline constants: the finish runs once,
+// Bits of params.mode for the finish (uniforms, not pipeline constants: the finish runs once,
 // and each extra pipeline costs a compile of the inlined double-float code).
 // Divide by the count (params.countHi + countLo; a count of 0 gives 0).
 const FINISH_DIVIDE = 1u;
@@ -29,6 +26,9 @@ const FINISH_KEEP = 2u;
 const FINISH_SQRT = 4u;
 // Write the rounded value to out[outBase].
 const FINISH_WRITE = 8u;
+// Pass 1 runs as one workgroup and finishes the reduction itself (reduce.ts: vectors of at most
+// WG·256 elements whose output is in another buffer); it then writes to out1.
+const FINISH_IN_PASS1 = 16u;
 
 @group(0) @binding(0) var<uniform> params: ReduceParams;
 @group(0) @binding(1) var<storage, read_write> part: array<vec2<f32>>;
@@ -42,7 +42,7 @@ const FINISH_WRITE = 8u;
 @group(0) @binding(5) var<storage, read> ys: array<f32>;
 // reduce_finish writes here (no entry point uses both this and x4).
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-// ... and pass 1 here, when ONE_PASS.
+// ... and pass 1 here, with FINISH_IN_PASS1.
 @group(0) @binding(6) var<storage, read_write> out1: array<f32>;
 
 var<workgroup> tree: array<vec2<f32>, WG>;
@@ -266,11 +266,11 @@ fn finish_value(value: vec2<f32>) -> f32 {
 }
 
 // A workgroup's pair: to part[workgroup] for reduce_finish or, where pass 1 runs as one
-// workgroup (ONE_PASS), straight through the finish: the operations reduce_finish would do on
-// that one pair, in the same order, and one dispatch fewer.
+// workgroup (FINISH_IN_PASS1), straight through the finish: the operations reduce_finish would do
+// on that one pair, in the same order, and one dispatch fewer.
 fn pass1_result(lid: u32, group: u32, r: vec2<f32>) {
   if (lid != 0u) { return; }
-  if (!ONE_PASS) {
+  if ((params.mode & FINISH_IN_PASS1) == 0u) {
     part[group] = r;
     return;
   }
