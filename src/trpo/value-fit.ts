@@ -164,7 +164,7 @@ export class ValueFitStage {
       const spec = { label: 'value-grad-stationary', bindings: VALUE_GRAD_STATIONARY_BINDINGS, code: valueGradStationaryWgsl({ sizes }) };
       const grad = Kernel.get(gpu, { ...spec, entryPoint: 'main' });
       const last = Kernel.get(gpu, { ...spec, entryPoint: 'last' });
-      const acts = own(gpu.storage('value/step-acts', (partialBase + 2 * chunks * Q + 3 * chunks * Q) * 16));
+      const acts = buf('step-acts', 4 * (replicaBase + 3 * chunks * Q));
       const gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);
       for (let i = 0; i < steps; i++) this.ops.push(gradOp);
       if (steps > 0) this.ops.push(dispatchOp('value-adam-last', last, last.bind({ ...resources, acts }), Math.ceil(Q / LAST_WG)));
