@@ -70,6 +70,8 @@ def sb3_arguments(cfg):
 
     if cfg.get("entCoef", 0) != 0:
         raise SystemExit("sb3_trpo.py: sb3-contrib's TRPO has no entropy bonus; entCoef must be 0")
+    # sub_sampling_factor is sb3-contrib's nearest setting to fvpSubsample, not the same one: it
+    # thins the whole policy update (surrogate gradient, FVP, line search), ours only the FVP.
     factor = 1.0 / cfg.get("fvpSubsample", 1.0)
     if abs(factor - round(factor)) > 1e-9:
         raise SystemExit("sb3_trpo.py: fvpSubsample must be 1/k for an integer k (sb3 sub_sampling_factor)")
