@@ -28,7 +28,7 @@ export interface LoopResult extends LoopCase {
   stepsPerSecond: number;
   stepsPerSecondMinMax: [number, number];
   iterationMs: number[];
-  /** Wall ms of Trainer.create and of the first iteration (pipeline creation included). */
+  /** Wall ms of Trainer.create and of the first iteration (with whatever pipeline creation bench/prewarm.ts left). */
   createMs: number;
   firstIterationMs: number;
   /**

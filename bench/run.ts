@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvId } from '../src/envs/spaces.js';
-import { createGpu, type Gpu } from '../src/gpu/index.js';
+import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
 import { presetConfig } from '../src/trpo/presets.js';
 import { resolveConfig, type TRPOConfig } from '../src/trpo/config.js';
 import { measureDispatches, type DispatchCase, type KernelTime } from './dispatches.js';
 import { measureKernels, type KernelOptions, type KernelRow } from './kernels.js';
 import { countScaling, measureLoop, type CountCase, type LoopCase, type LoopResult } from './loop.js';
+import { prewarm, type PrewarmCase } from './prewarm.js';
 import { findPeer, peerSolve, peerThroughput, type Peer, type PeerSolve, type PeerThroughput } from './sb3.js';
 import { timeToSolve, warmUpSolve, type SolveOptions, type SolveResult } from './solve.js';
 import {
@@ -48,6 +49,8 @@ const USAGE = `npm run bench -- [options]
   --eval-every N       evaluate every N iterations while timing the solve (default 1)
   --no-timestamps      time phases and kernels on the host even where the adapter has timestamp queries
   --no-sleep-waits     let Dawn spin a core while waiting for the GPU (for A/B runs)
+  --no-prewarm         do not compile kernels on a second device ahead of the sections (see
+                       bench/prewarm.ts; it only shortens runs on a cold shader cache)
   --out FILE           where to write the JSON (default bench/results/run-<time>-<mode>.json)
   --help`;
 
@@ -119,6 +122,7 @@ function parse() {
         out: { type: 'string' },
         'no-timestamps': { type: 'boolean' },
         'no-sleep-waits': { type: 'boolean' },
+        'no-prewarm': { type: 'boolean' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -160,6 +164,7 @@ function parse() {
     out: v.out,
     timestamps: !v['no-timestamps'],
     sleepWhileWaiting: !v['no-sleep-waits'],
+    prewarm: !v['no-prewarm'],
   };
 }
 
@@ -170,6 +175,22 @@ function loopCases(quick: boolean): LoopCase[] {
   const batch = quick ? 1024 : BATCH_FULL;
   const nEnvs = quick ? [8, 512] : NENVS;
   return ENVS.flatMap((env) => nEnvs.map((n) => ({ env, nEnvs: n, nSteps: batch / n })));
+}
+
+/**
+ * What bench/prewarm.ts compiles: the first trainer a section makes, and the throughput cases'
+ * other envs; null where no section makes a trainer.
+ */
+function prewarmCases(opts: Options): { first: PrewarmCase; others: PrewarmCase[] } | null {
+  if (opts.only.includes('throughput')) {
+    const cases = loopCases(opts.quick);
+    const asPrewarm = (c: LoopCase): PrewarmCase => ({ env: c.env, preset: 'default', config: { nEnvs: c.nEnvs, nSteps: c.nSteps } });
+    const first = cases[0]!;
+    const others = ENVS.filter((e) => e !== first.env).map((e) => asPrewarm(cases.find((c) => c.env === e)!));
+    return { first: asPrewarm(first), others };
+  }
+  if (opts.only.some((s) => s !== 'kernels')) return { first: { env: 'CartPole-v1', preset: 'CartPole-v1', config: {} }, others: [] };
+  return null;
 }
 
 /** The reference defaults with the case's sizes: the config both trainers get. */
@@ -235,11 +256,12 @@ async function main(): Promise<void> {
   }
 
   // Unquantized timestamps: Dawn otherwise rounds them to ~65 µs (DESIGN.md).
-  const gpu: Gpu = await createGpu({
+  const gpuOptions: CreateGpuOptions = {
     dawnFlags: ['disable-dawn-features=timestamp_quantization'],
     timestampQuery: opts.timestamps,
     sleepWhileWaiting: opts.sleepWhileWaiting,
-  });
+  };
+  const gpu: Gpu = await createGpu(gpuOptions);
   log(
     `adapter: ${gpu.adapter.description || gpu.adapter.device} (timestamp queries: ${gpu.hasTimestampQuery ? 'yes' : 'no'}, ` +
       `sleeping waits: ${gpu.sleepsWhileWaiting ? 'yes' : 'no'})`,
@@ -260,6 +282,15 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
 
   try {
+    // --- kernels compiled on two threads, before anything is timed ------------------------------
+    const warm = opts.prewarm ? prewarmCases(opts) : null;
+    if (warm) {
+      log('compiling kernels (a second device compiles the value fit and other envs meanwhile)');
+      const r = await prewarm(gpu, gpuOptions, warm.first, warm.others);
+      results.prewarm = r;
+      log(`  done in ${r.seconds.toFixed(1)} s${r.helper ? ` (without the second device: ${r.helper})` : ''}`);
+    }
+
     // --- whole-loop throughput and phases -----------------------------------------------------
     let throughput: ThroughputEntry[] = [];
     if (opts.only.includes('throughput')) {
