@@ -7,9 +7,10 @@
  * compiles the others, and the main device later finds them in the cache. Here the second device
  * takes the value fit's kernel (the largest: a quarter of a minute on its own, and the main
  * device's first iteration reaches it last) and then the other envs' kernels, while the main
- * device compiles the first case's by running a throwaway iteration. Measured on a cold cache
- * (CartPole preset, trainer creation and first iteration): 52.0 s alone, 25.8 s with the value
- * fit compiled on a second device.
+ * device compiles the first case's by running a throwaway iteration (the trainer's CLI does the
+ * value fit's part of this, src/trpo/compile-ahead.ts). Measured on a cold cache (CartPole
+ * preset, trainer creation and first iteration): 52.0 s alone, 25.8 s with the value fit
+ * compiled on a second device.
  *
  * It changes no measurement: both throwaway trainers and the second device are gone before the
  * first section starts. With a warm cache it costs a second or two. Where a driver compiles when
@@ -17,7 +18,8 @@
  * and nothing is gained. `--no-prewarm` turns it off.
  */
 import type { EnvId } from '../src/envs/spaces.js';
-import { createGpu, type CreateGpuOptions, type Gpu, type Op } from '../src/gpu/index.js';
+import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
+import { compileValueFitOn } from '../src/trpo/compile-ahead.js';
 import type { TRPOConfig } from '../src/trpo/config.js';
 import { Trainer } from '../src/trpo/trainer.js';
 
@@ -27,33 +29,10 @@ export interface PrewarmCase {
   config: Partial<TRPOConfig>;
 }
 
-/** The value fit's ops, reached for compiling only (they are private to the trainer). */
-interface ValueFitInternals {
-  valueFit?: { ops: readonly Op[] };
-}
-
 async function throwawayIteration(gpu: Gpu, c: PrewarmCase): Promise<void> {
   const t = await Trainer.create('trpo', { env: c.env, seed: 0, gpu, preset: c.preset, config: c.config });
   try {
     await t.iterate();
-  } finally {
-    t.destroy();
-  }
-}
-
-/** The first and last of the value fit's dispatches: every pipeline of its fused kernel. */
-async function compileValueFit(gpu: Gpu, c: PrewarmCase): Promise<void> {
-  const t = await Trainer.create('trpo', { env: c.env, seed: 0, gpu, preset: c.preset, config: c.config });
-  try {
-    const ops = (t as unknown as ValueFitInternals).valueFit?.ops ?? [];
-    if (ops.length === 0) return;
-    gpu.submit('prewarm/value-fit', (enc) => {
-      const pass = enc.beginComputePass({ label: 'prewarm/value-fit' });
-      ops[0]!.encode(pass);
-      ops[ops.length - 1]!.encode(pass);
-      pass.end();
-    });
-    await gpu.flush();
   } finally {
     t.destroy();
   }
@@ -76,7 +55,7 @@ export async function prewarm(
     let second: Gpu | undefined;
     try {
       second = await createGpu({ ...options, label: 'bench-prewarm' });
-      await compileValueFit(second, first);
+      await compileValueFitOn(second, first.env, first.config, first.preset);
       for (const c of others) await throwawayIteration(second, c);
     } catch (e) {
       // Compiling ahead is an optimization: without it the sections compile what they need.

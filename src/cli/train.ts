@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import { createGpu } from '../gpu/index.js';
+import { compileValueFitAhead, compilesOnFirstDispatch } from '../trpo/compile-ahead.js';
 import { ConfigError, resolveConfig, type TRPOConfig } from '../trpo/config.js';
 import type { IterationMetrics } from '../trpo/metrics.js';
 import { getPreset, presetConfig } from '../trpo/presets.js';
@@ -87,8 +88,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
     `batch ${config.nEnvs}×${config.nSteps}, on ${gpu.adapter.description || gpu.adapter.vendor || 'WebGPU'}\n`);
   const trainer = await Trainer.create('trpo', { env, seed, config, gpu });
   // A CPU driver compiles each kernel at its first dispatch: without a shader cache (a first
-  // run) that is tens of seconds of silence before the first progress line.
+  // run) that is tens of seconds of silence before the first progress line. On Mesa's, a second
+  // device compiles the value fit's kernels meanwhile (compile-ahead.ts); a failure there only
+  // means the first iteration compiles them itself.
   if (!quiet) log('the first iteration compiles the GPU kernels (up to a minute on a CPU driver the first time; cached afterwards)\n');
+  const ahead = compilesOnFirstDispatch(gpu.adapter, process.env)
+    ? compileValueFitAhead({ env, config }).catch((e: unknown) => {
+        if (!quiet) log(`(compiling ahead on a second device failed, which costs only time: ${(e as Error).message})\n`);
+      })
+    : Promise.resolve();
   const t0 = performance.now();
   try {
     const history = await trainer.train({
@@ -132,6 +140,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         `\nwrote ${out}/{metrics.jsonl,metrics.csv,checkpoint.json,summary.json}\n`,
     );
   } finally {
+    await ahead;
     trainer.destroy();
     gpu.destroy();
   }

@@ -5,7 +5,7 @@
  */
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import type { EnvId, EnvSpec } from '../envs/spaces.js';
-import { createGpu, type Gpu, type Op } from '../gpu/index.js';
+import { createGpu, runOps, type Gpu, type Op } from '../gpu/index.js';
 import { MlpKernels, mlpLayout, type MlpLayout } from '../kernels/mlp.js';
 import { rngBits } from '../kernels/rng.js';
 import { AdvantageStage } from './advantages.js';
@@ -274,6 +274,19 @@ export class Trainer {
 
   private checkAlive(): void {
     if (this.destroyed) throw new Error('this Trainer was destroyed');
+  }
+
+  /**
+   * Runs the value fit once on whatever its buffers hold, so that the driver compiles its kernels.
+   * For a throwaway trainer that compiles ahead on a second device (compile-ahead.ts); it moves
+   * the value network without data, so it is no part of training.
+   * @internal
+   */
+  async compileValueFit(): Promise<void> {
+    this.checkAlive();
+    this.valueFit.prepare(() => this.hostRandom());
+    runOps(this.gpu, 'compile-value-fit', this.valueFit.ops);
+    await this.gpu.flush();
   }
 
   /** One TRPO iteration: one submit with its readback (plus a copy when a step is accepted). */
