@@ -139,8 +139,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
         (evaluation ? `; deterministic evaluation over ${evalEpisodes} episodes: ${evaluation.meanReturn.toFixed(1)} ± ${evaluation.stdReturn.toFixed(1)}` : '') +
         `\nwrote ${out}/{metrics.jsonl,metrics.csv,checkpoint.json,summary.json}\n`,
     );
-  } finally {
+    // Compiling ahead destroys its device when it settles; on an error the process exits without
+    // waiting for it.
     await ahead;
+  } finally {
     trainer.destroy();
     gpu.destroy();
   }
