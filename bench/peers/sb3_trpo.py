@@ -104,6 +104,11 @@ def build(env_id, cfg, seed):
 
     env = make_vec_env(env_id, n_envs=cfg["nEnvs"], seed=seed, vec_env_cls=DummyVecEnv)
     model = TRPO("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **sb3_arguments(cfg))
+    # A logger with no outputs: left to itself, learn() makes an empty SB3-<time> folder in the
+    # temp directory on every run.
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))
     return model
 
 
