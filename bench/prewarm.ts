@@ -15,11 +15,12 @@
  * It changes no measurement: both throwaway trainers and the second device are gone before the
  * first section starts. With a warm cache it costs a second or two. Where a driver compiles when
  * the pipeline is created, or keeps no cache that devices share, each device compiles on its own
- * and nothing is gained. `--no-prewarm` turns it off.
+ * and nothing is gained: there (the test the trainer's CLI makes, compilesOnFirstDispatch) no
+ * second device is made, and only the throwaway iteration runs. `--no-prewarm` turns it off.
  */
 import type { EnvId } from '../src/envs/spaces.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
-import { compileValueFitOn } from '../src/trpo/compile-ahead.js';
+import { compileValueFitOn, compilesOnFirstDispatch } from '../src/trpo/compile-ahead.js';
 import type { TRPOConfig } from '../src/trpo/config.js';
 import { Trainer } from '../src/trpo/trainer.js';
 
@@ -41,15 +42,22 @@ async function throwawayIteration(gpu: Gpu, c: PrewarmCase): Promise<void> {
 /**
  * Runs `first` on the main device while a second device (made with `options`) compiles the value
  * fit's kernel and then runs `others`; resolves when both are done. Returns the seconds it took,
- * and why the second device was not used, if it was not.
+ * and why the second device was not used, if it was not. `env` is the process environment that
+ * compilesOnFirstDispatch reads (Mesa's cache switch).
  */
 export async function prewarm(
   gpu: Gpu,
   options: CreateGpuOptions,
   first: PrewarmCase,
   others: readonly PrewarmCase[],
+  env: Record<string, string | undefined> = process.env,
 ): Promise<{ seconds: number; helper: string | null }> {
   const t0 = performance.now();
+  if (!compilesOnFirstDispatch(gpu.adapter, env)) {
+    await throwawayIteration(gpu, first);
+    const why = 'this driver does not compile at the first dispatch into a cache that devices share';
+    return { seconds: (performance.now() - t0) / 1000, helper: why };
+  }
   let helperError: string | null = null;
   const helper = (async () => {
     let second: Gpu | undefined;

@@ -285,7 +285,7 @@ async function main(): Promise<void> {
     // --- kernels compiled on two threads, before anything is timed ------------------------------
     const warm = opts.prewarm ? prewarmCases(opts) : null;
     if (warm) {
-      log('compiling kernels (a second device compiles the value fit and other envs meanwhile)');
+      log('compiling kernels before the sections (on a CPU driver with a shared cache, a second device compiles the value fit and the other envs meanwhile)');
       const r = await prewarm(gpu, gpuOptions, warm.first, warm.others);
       results.prewarm = r;
       log(`  done in ${r.seconds.toFixed(1)} s${r.helper ? ` (without the second device: ${r.helper})` : ''}`);
