@@ -2,6 +2,11 @@
  * The TRPO trainer: owns the GPU buffers of both networks and the stages, runs one whole
  * iteration (rollout → advantages → policy step → value fit) as ONE submit, reads the results
  * back ONCE, and decides the line search on the host.
+ *
+ * With a second device for the value fit (TrainerOptions.valueFitGpu) an iteration is two
+ * submits on the first device and one on the second: the policy step and the value fit need
+ * nothing from each other (both start from the batch and the advantages of V_old), so they run
+ * at the same time, and the host carries the batch over and V_new back.
  */
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import type { EnvId, EnvSpec } from '../envs/spaces.js';
@@ -17,7 +22,7 @@ import { episodeSummary, lineSearch, readStat, type IterationMetrics, type Phase
 import { PolicyStep } from './policy-step.js';
 import { presetConfig } from './presets.js';
 import { RolloutStage } from './rollout.js';
-import { CAND_BASE, statCount } from './stats.js';
+import { CAND_BASE, stat, statCount } from './stats.js';
 import { ValueFitStage } from './value-fit.js';
 
 export interface TrainerOptions {
@@ -38,6 +43,15 @@ export interface TrainerOptions {
    * policy (rollout-sg.ts). Same results to rounding; false is for comparisons. Default true.
    */
   stationaryKernels?: boolean;
+  /**
+   * A second device to run the value fit on, at the same time as the policy step on `gpu` (the
+   * caller keeps ownership). For CPU drivers such as lavapipe, where one device runs one dispatch
+   * at a time and a small dispatch does not keep two cores busy: two devices do. The results
+   * are the same as on one device, bit for bit, where both devices are the same driver; each
+   * iteration then reads back 3 times instead of 1 (the batch's observations and returns, V_new,
+   * the metrics). Default: none (everything on `gpu`).
+   */
+  valueFitGpu?: Gpu;
 }
 
 export interface TrainOptions {
@@ -58,6 +72,16 @@ export interface EvaluateOptions {
   seed?: number;
 }
 
+/** The value fit's own copies of its inputs and of V, on its second device. */
+interface FitSide {
+  gpu: Gpu;
+  value: GPUBuffer;
+  obs: GPUBuffer;
+  returns: GPUBuffer;
+  stats: GPUBuffer;
+  timing: { querySet: GPUQuerySet; resolve: GPUBuffer } | null;
+}
+
 /** Saved state the trainer can be rebuilt from (see checkpoint.ts). */
 export interface TrainerState {
   env: EnvId;
@@ -73,6 +97,40 @@ export interface TrainerState {
 }
 
 const ROLLING_WINDOW = 100;
+
+/** What an iteration's readbacks hold, whichever devices ran it. */
+interface IterationResults {
+  statsBytes: ArrayBuffer;
+  episodeBytes: ArrayBuffer;
+  /** GPU milliseconds of phase i (rollout, advantages, gradient, CG, line search, value fit). */
+  phaseMs: (i: number) => number | null;
+}
+
+/** One compute pass per phase, timestamps of phase i at 2(first + i) and 2(first + i) + 1. */
+function encodePhases(
+  enc: GPUCommandEncoder,
+  phases: ReadonlyArray<[string, readonly Op[]]>,
+  timing: { querySet: GPUQuerySet } | null,
+  first: number,
+): void {
+  phases.forEach(([label, ops], i) => {
+    const at = 2 * (first + i);
+    const pass = enc.beginComputePass({
+      label,
+      ...(timing ? { timestampWrites: { querySet: timing.querySet, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 } } : {}),
+    });
+    for (const op of ops) op.encode(pass);
+    pass.end();
+  });
+}
+
+/** Milliseconds between timestamps 2i and 2i + 1 of a resolved query set, or null. */
+function elapsedMs(tsBytes: ArrayBuffer | undefined, i: number): number | null {
+  if (!tsBytes) return null;
+  const ts = new BigUint64Array(tsBytes);
+  const d = Number(ts[2 * i + 1]! - ts[2 * i]!) / 1e6;
+  return Number.isFinite(d) && d >= 0 ? d : null;
+}
 
 function checkSeed(seed: unknown): number {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
@@ -128,6 +186,8 @@ export class Trainer {
   private readonly valueFit: ValueFitStage;
   private readonly mlps: MlpKernels[];
   private readonly timing: { querySet: GPUQuerySet; resolve: GPUBuffer } | null;
+  /** The value fit's device and buffers when it is not `gpu` (TrainerOptions.valueFitGpu). */
+  private readonly fitSide: FitSide | null;
   private permCounter = 0;
   private destroyed = false;
 
@@ -138,6 +198,7 @@ export class Trainer {
     readonly seed: number,
     env: EnvId,
     stationaryKernels = true,
+    fitGpu: Gpu | null = null,
   ) {
     const spec = (this.spec = getEnvSpec(env));
     const cfg = config;
@@ -148,17 +209,20 @@ export class Trainer {
     const Pmlp = this.policyLayout.paramCount;
     const P = (this.policyParamCount = Pmlp + (discrete ? 0 : headDim));
     checkBufferSizes(gpu, cfg, spec.obsDim, headDim);
+    if (fitGpu) checkBufferSizes(fitGpu, cfg, spec.obsDim, headDim);
 
     const theta0 = new Float32Array(P);
     theta0.set(initMlp(this.policyLayout.sizes, 0.01, seed, INIT_STREAM.policy));
     theta0.fill(cfg.logStdInit, Pmlp);
     this.theta = gpu.upload('policy/theta', theta0);
-    this.value = gpu.upload('value/phi', initMlp(this.valueLayout.sizes, 1, seed, INIT_STREAM.value));
+    const phi0 = initMlp(this.valueLayout.sizes, 1, seed, INIT_STREAM.value);
+    this.value = gpu.upload('value/phi', phi0);
     this.stats = gpu.storage('stats', statCount(cfg.lineSearchSteps) * 4);
 
     const policyMlp = new MlpKernels(gpu, this.policyLayout, { stationary: stationaryKernels });
     const valueMlp = new MlpKernels(gpu, this.valueLayout, { stationary: stationaryKernels });
-    this.mlps = [policyMlp, valueMlp];
+    const fitMlp = fitGpu ? new MlpKernels(fitGpu, this.valueLayout, { stationary: stationaryKernels }) : valueMlp;
+    this.mlps = fitGpu ? [policyMlp, valueMlp, fitMlp] : [policyMlp, valueMlp];
     const N = derived(cfg).batch;
     this.rollout = new RolloutStage(gpu, spec, this.policyLayout.sizes, this.theta, {
       nEnvs: cfg.nEnvs,
@@ -175,11 +239,25 @@ export class Trainer {
       advantages: this.advantages.advantages,
       stats: this.stats,
     }, cfg);
-    this.valueFit = new ValueFitStage(gpu, valueMlp, this.value, {
-      obs: this.rollout.buffers.obs,
-      returns: this.advantages.returns,
-      stats: this.stats,
-    }, spec.obsDim, cfg);
+    // On a second device the fit has its own V (a copy the host keeps equal to `value` after
+    // every fit) and its own copies of the batch's observations and returns.
+    this.fitSide = fitGpu
+      ? {
+          gpu: fitGpu,
+          value: fitGpu.upload('value/phi', phi0),
+          obs: fitGpu.storage('value/obs', N * spec.obsDim * 4),
+          returns: fitGpu.storage('value/returns', N * 4),
+          stats: fitGpu.storage('value/stats', statCount(cfg.lineSearchSteps) * 4),
+          timing: fitGpu.hasTimestampQuery
+            ? {
+                querySet: fitGpu.device.createQuerySet({ label: 'value-fit-timestamps', type: 'timestamp', count: 2 }),
+                resolve: fitGpu.buffer('value-fit-timestamps', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
+              }
+            : null,
+        }
+      : null;
+    const fitData = this.fitSide ?? { gpu, value: this.value, obs: this.rollout.buffers.obs, returns: this.advantages.returns, stats: this.stats };
+    this.valueFit = new ValueFitStage(fitData.gpu, fitMlp, fitData.value, fitData, spec.obsDim, cfg);
 
     this.timing = gpu.hasTimestampQuery
       ? {
@@ -206,9 +284,16 @@ export class Trainer {
     const config = resolveConfig(options.config ?? {}, presetConfig(options.preset ?? 'default'));
     const stationary = options.stationaryKernels ?? true;
     if (typeof stationary !== 'boolean') throw new ConfigError('stationaryKernels', stationary, 'true or false');
+    const fitGpu = options.valueFitGpu;
+    if (fitGpu !== undefined && (typeof fitGpu !== 'object' || fitGpu === null || !('device' in fitGpu))) {
+      throw new ConfigError('valueFitGpu', fitGpu, 'a Gpu from createGpu(), other than `gpu`');
+    }
+    if (fitGpu !== undefined && fitGpu === options.gpu) {
+      throw new ConfigError('valueFitGpu', 'the same Gpu as `gpu`', 'a second device (leave it out to fit on `gpu`)');
+    }
     const gpu = options.gpu ?? (await createGpu());
     try {
-      return new Trainer(gpu, !options.gpu, config, seed, env, stationary);
+      return new Trainer(gpu, !options.gpu, config, seed, env, stationary, fitGpu ?? null);
     } catch (e) {
       if (!options.gpu) gpu.destroy();
       throw e;
@@ -216,8 +301,8 @@ export class Trainer {
   }
 
   /** Rebuilds a trainer from saved state (used by Trainer.load). */
-  static async fromState(state: TrainerState, gpu?: Gpu): Promise<Trainer> {
-    const t = await Trainer.create('trpo', { env: state.env, seed: state.seed, config: state.config, ...(gpu ? { gpu } : {}) });
+  static async fromState(state: TrainerState, gpu?: Gpu, valueFitGpu?: Gpu): Promise<Trainer> {
+    const t = await Trainer.create('trpo', { env: state.env, seed: state.seed, config: state.config, ...(gpu ? { gpu } : {}), ...(valueFitGpu ? { valueFitGpu } : {}) });
     t.restore(state);
     return t;
   }
@@ -226,8 +311,10 @@ export class Trainer {
     const q = this.gpu.device.queue;
     q.writeBuffer(this.theta, 0, new Float32Array(s.policy));
     q.writeBuffer(this.value, 0, new Float32Array(s.value));
-    q.writeBuffer(this.valueFit.moments, 0, new Float32Array(s.adamMoments));
-    q.writeBuffer(this.valueFit.counter, 4, new Uint32Array([s.adamStep]));
+    const fq = this.fitGpu.device.queue;
+    if (this.fitSide) fq.writeBuffer(this.fitSide.value, 0, new Float32Array(s.value));
+    fq.writeBuffer(this.valueFit.moments, 0, new Float32Array(s.adamMoments));
+    fq.writeBuffer(this.valueFit.counter, 4, new Uint32Array([s.adamStep]));
     this.iteration = s.iteration;
     this.timesteps = s.timesteps;
     this.totalEpisodes = s.totalEpisodes;
@@ -238,12 +325,9 @@ export class Trainer {
   /** Everything needed to continue training later (both networks, Adam, counters, config). */
   async state(): Promise<TrainerState> {
     this.checkAlive();
-    const [policy, value, moments, counter] = await this.gpu.readRanges([
-      { buffer: this.theta },
-      { buffer: this.value },
-      { buffer: this.valueFit.moments },
-      { buffer: this.valueFit.counter },
-    ]);
+    const adam = [{ buffer: this.valueFit.moments }, { buffer: this.valueFit.counter }];
+    const [policy, value, ...rest] = await this.gpu.readRanges([{ buffer: this.theta }, { buffer: this.value }, ...(this.fitSide ? [] : adam)]);
+    const [moments, counter] = this.fitSide ? await this.fitSide.gpu.readRanges(adam) : rest;
     return {
       env: this.spec.id,
       seed: this.seed,
@@ -267,6 +351,11 @@ export class Trainer {
     return this.theta;
   }
 
+  /** The device the value fit runs on. */
+  private get fitGpu(): Gpu {
+    return this.fitSide?.gpu ?? this.gpu;
+  }
+
   private hostRandom(): number {
     const [a] = rngBits(this.seed, 0x5045524d /* 'PERM' */, this.permCounter++ >>> 0, (this.permCounter / 2 ** 32) >>> 0);
     return a / 4294967296;
@@ -285,11 +374,14 @@ export class Trainer {
   async compileValueFit(): Promise<void> {
     this.checkAlive();
     this.valueFit.prepare(() => this.hostRandom());
-    runOps(this.gpu, 'compile-value-fit', this.valueFit.ops);
-    await this.gpu.flush();
+    runOps(this.fitGpu, 'compile-value-fit', this.valueFit.ops);
+    await this.fitGpu.flush();
   }
 
-  /** One TRPO iteration: one submit with its readback (plus a copy when a step is accepted). */
+  /**
+   * One TRPO iteration: one submit with its readback (plus a copy when a step is accepted); with
+   * a second device for the value fit, two submits here and one there, with three readbacks.
+   */
   async iterate(): Promise<IterationMetrics> {
     this.checkAlive();
     const cfg = this.config;
@@ -303,25 +395,9 @@ export class Trainer {
       ['value-fit', this.valueFit.ops],
     ];
     this.valueFit.prepare(() => this.hostRandom());
-    const timing = this.timing;
-    const ranges = [
-      { buffer: this.stats },
-      { buffer: this.rollout.buffers.episodes },
-      ...(timing ? [{ buffer: timing.resolve }] : []),
-    ];
-    const [statsBytes, episodeBytes, tsBytes] = await this.gpu.submitAndRead(`iteration-${this.iteration}`, (enc) => {
-      phases.forEach(([label, ops], i) => {
-        const pass = enc.beginComputePass({
-          label,
-          ...(timing
-            ? { timestampWrites: { querySet: timing.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }
-            : {}),
-        });
-        for (const op of ops) op.encode(pass);
-        pass.end();
-      });
-      if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * phases.length, timing.resolve, 0);
-    }, ranges);
+    const { statsBytes, episodeBytes, phaseMs } = this.fitSide
+      ? await this.runSplit(phases, this.fitSide)
+      : await this.runTogether(phases);
     const t1 = performance.now();
 
     const stats = new Float32Array(statsBytes!);
@@ -351,12 +427,6 @@ export class Trainer {
     const varReturns = readStat(stats, 'VAR_RETURNS');
     // R − V_old is the raw GAE advantage, so Var(R − V_old) = (its std)².
     const explainedVariance = varReturns > 0 ? 1 - readStat(stats, 'ADV_STD_RAW') ** 2 / varReturns : 0;
-    const phaseMs = (i: number): number | null => {
-      if (!tsBytes) return null;
-      const ts = new BigUint64Array(tsBytes);
-      const d = Number(ts[2 * i + 1]! - ts[2 * i]!) / 1e6;
-      return Number.isFinite(d) && d >= 0 ? d : null;
-    };
     const sum = (...xs: Array<number | null>) => (xs.every((x) => x !== null) ? xs.reduce<number>((a, b) => a + b!, 0) : null);
     const time: PhaseTimes = {
       rollout: phaseMs(0),
@@ -394,6 +464,58 @@ export class Trainer {
       stepsPerSecond: steps / ((performance.now() - t0) / 1000),
       time,
     };
+  }
+
+  /** The whole iteration in one submit and one readback (the value fit on `gpu`). */
+  private async runTogether(phases: ReadonlyArray<[string, readonly Op[]]>): Promise<IterationResults> {
+    const timing = this.timing;
+    const [statsBytes, episodeBytes, tsBytes] = await this.gpu.submitAndRead(`iteration-${this.iteration}`, (enc) => {
+      encodePhases(enc, phases, timing, 0);
+      if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * phases.length, timing.resolve, 0);
+    }, this.resultRanges());
+    return { statsBytes: statsBytes!, episodeBytes: episodeBytes!, phaseMs: (i) => elapsedMs(tsBytes, i) };
+  }
+
+  /**
+   * The iteration with the value fit on its second device: rollout and advantages, then the
+   * policy step (queued behind them) here; the batch's observations and returns go to the fit's
+   * device as soon as they are ready, and V_new comes back for the next iteration's advantages.
+   */
+  private async runSplit(phases: ReadonlyArray<[string, readonly Op[]]>, side: FitSide): Promise<IterationResults> {
+    const timing = this.timing;
+    const N = derived(this.config).batch;
+    const data = this.gpu.submitAndRead(`iteration-${this.iteration}/batch`, (enc) => encodePhases(enc, phases.slice(0, 2), timing, 0), [
+      { buffer: this.rollout.buffers.obs, size: N * this.spec.obsDim * 4 },
+      { buffer: this.advantages.returns },
+    ]);
+    const policy = this.gpu.submitAndRead(`iteration-${this.iteration}/policy`, (enc) => {
+      encodePhases(enc, phases.slice(2, 5), timing, 2);
+      if (timing) enc.resolveQuerySet(timing.querySet, 0, 10, timing.resolve, 0);
+    }, this.resultRanges());
+    // Both submits are queued before the first wait: a failure in either surfaces from its await.
+    const fit = data.then(([obs, returns]) => {
+      const q = side.gpu.device.queue;
+      q.writeBuffer(side.obs, 0, obs!);
+      q.writeBuffer(side.returns, 0, returns!);
+      return side.gpu.submitAndRead(`iteration-${this.iteration}/value-fit`, (enc) => {
+        encodePhases(enc, phases.slice(5), side.timing, 0);
+        if (side.timing) enc.resolveQuerySet(side.timing.querySet, 0, 2, side.timing.resolve, 0);
+      }, [
+        { buffer: side.value, size: this.valueLayout.paramCount * 4 },
+        { buffer: side.stats, offset: stat('VALUE_LOSS') * 4, size: 4 },
+        ...(side.timing ? [{ buffer: side.timing.resolve }] : []),
+      ]);
+    });
+    const [[statsBytes, episodeBytes, tsBytes], [value, loss, fitTs]] = await Promise.all([policy, fit]);
+    this.gpu.device.queue.writeBuffer(this.value, 0, value!);
+    const stats = new Float32Array(statsBytes!);
+    stats[stat('VALUE_LOSS')] = new Float32Array(loss!)[0]!;
+    return { statsBytes: statsBytes!, episodeBytes: episodeBytes!, phaseMs: (i) => (i === 5 ? elapsedMs(fitTs, 0) : elapsedMs(tsBytes, i)) };
+  }
+
+  /** What every iteration reads back from `gpu`: the stats, the episodes, the timestamps. */
+  private resultRanges(): Array<{ buffer: GPUBuffer }> {
+    return [{ buffer: this.stats }, { buffer: this.rollout.buffers.episodes }, ...(this.timing ? [{ buffer: this.timing.resolve }] : [])];
   }
 
   /** Trains until `totalTimesteps` env steps (counting earlier training too) or until stopped. */
@@ -442,7 +564,7 @@ export class Trainer {
    * validated before any GPU work; the loaded trainer continues training where it stopped
    * (environments start fresh episodes).
    */
-  static async load(source: string | Uint8Array, options: { gpu?: Gpu } = {}): Promise<Trainer> {
+  static async load(source: string | Uint8Array, options: { gpu?: Gpu; valueFitGpu?: Gpu } = {}): Promise<Trainer> {
     let bytes: Uint8Array;
     if (typeof source === 'string') {
       const fs = await import(/* @vite-ignore */ 'node:fs/promises');
@@ -456,7 +578,7 @@ export class Trainer {
     } else {
       throw new CheckpointError('checkpoint: expected a file path or a Uint8Array');
     }
-    return Trainer.fromState(decodeCheckpoint(bytes), options.gpu);
+    return Trainer.fromState(decodeCheckpoint(bytes), options.gpu, options.valueFitGpu);
   }
 
   destroy(): void {
@@ -472,6 +594,12 @@ export class Trainer {
     this.stats.destroy();
     this.timing?.querySet.destroy();
     this.timing?.resolve.destroy();
+    if (this.fitSide) {
+      const f = this.fitSide;
+      for (const b of [f.value, f.obs, f.returns, f.stats]) b.destroy();
+      f.timing?.querySet.destroy();
+      f.timing?.resolve.destroy();
+    }
     if (this.ownsGpu) this.gpu.destroy();
   }
 }
