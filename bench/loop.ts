@@ -57,6 +57,7 @@ interface TrainerInternals {
   advantages?: { ops: readonly Op[] };
   policyStep?: { phases: { gradient: readonly Op[]; conjugateGradient: readonly Op[]; lineSearch: readonly Op[] } };
   valueFit?: { ops: readonly Op[] };
+  fitSide?: unknown;
 }
 
 const pass = (label: string, ops: readonly Op[]): TimedPass => ({
@@ -74,13 +75,15 @@ export function stageOps(trainer: Trainer): Array<[Phase, readonly Op[]]> | null
   const t = trainer as unknown as TrainerInternals;
   const split = t.policyStep?.phases;
   if (!split || !t.rollout || !t.advantages || !t.valueFit) return null;
+  // With the value fit on its own device (TrainerOptions.valueFitGpu) its ops cannot run here.
+  const fit: Array<[Phase, readonly Op[]]> = t.fitSide ? [] : [['valueFit', t.valueFit.ops]];
   return [
     ['rollout', [t.rollout.rolloutOp(Math.max(0, trainer.iteration - 1))]],
     ['gae', t.advantages.ops],
     ['gradient', split.gradient],
     ['fvpCg', split.conjugateGradient],
     ['lineSearch', split.lineSearch],
-    ['valueFit', t.valueFit.ops],
+    ...fit,
   ];
 }
 
@@ -122,6 +125,13 @@ export interface LoopOptions {
   seed?: number;
   /** Re-runs of the stages for the phase split. Default 3. */
   profileRepeats?: number;
+  /** A second device for the value fit (TrainerOptions.valueFitGpu); its submits and readbacks count too. */
+  valueFitGpu?: Gpu;
+}
+
+/** Submits and readbacks so far on the trainer's devices together. */
+function counters(gpu: Gpu, fit?: Gpu): { submits: number; readbacks: number } {
+  return { submits: gpu.counters.submits + (fit?.counters.submits ?? 0), readbacks: gpu.counters.readbacks + (fit?.counters.readbacks ?? 0) };
 }
 
 export async function measureLoop(gpu: Gpu, c: LoopCase, opts: LoopOptions): Promise<LoopResult> {
@@ -132,6 +142,7 @@ export async function measureLoop(gpu: Gpu, c: LoopCase, opts: LoopOptions): Pro
     gpu,
     preset: opts.preset ?? 'default',
     config: { ...opts.config, nEnvs: c.nEnvs, nSteps: c.nSteps },
+    ...(opts.valueFitGpu ? { valueFitGpu: opts.valueFitGpu } : {}),
   });
   const timer = new PassTimer(gpu);
   try {
@@ -148,12 +159,13 @@ export async function measureLoop(gpu: Gpu, c: LoopCase, opts: LoopOptions): Pro
     let submits = 0;
     let readbacks = 0;
     for (let i = 0; i < opts.iterations; i++) {
-      const before = { ...gpu.counters };
+      const before = counters(gpu, opts.valueFitGpu);
       const s = performance.now();
       metrics.push(await trainer.iterate());
       ms.push(performance.now() - s);
-      submits = Math.max(submits, gpu.counters.submits - before.submits);
-      readbacks = Math.max(readbacks, gpu.counters.readbacks - before.readbacks);
+      const after = counters(gpu, opts.valueFitGpu);
+      submits = Math.max(submits, after.submits - before.submits);
+      readbacks = Math.max(readbacks, after.readbacks - before.readbacks);
     }
     await gpu.flush();
 
@@ -216,7 +228,7 @@ export interface CountCase {
  * Submits and readbacks per iteration while nSteps and cgIters vary (small CartPole batches):
  * they must not grow with either.
  */
-export async function countScaling(gpu: Gpu, cases: ReadonlyArray<{ nSteps: number; cgIters: number }>): Promise<CountCase[]> {
+export async function countScaling(gpu: Gpu, cases: ReadonlyArray<{ nSteps: number; cgIters: number }>, valueFitGpu?: Gpu): Promise<CountCase[]> {
   const out: CountCase[] = [];
   for (const c of cases) {
     const trainer = await Trainer.create('trpo', {
@@ -224,16 +236,18 @@ export async function countScaling(gpu: Gpu, cases: ReadonlyArray<{ nSteps: numb
       seed: 0,
       gpu,
       config: { nEnvs: 8, nSteps: c.nSteps, cgIters: c.cgIters, vfBatchSize: 8 * Math.min(c.nSteps, 16) },
+      ...(valueFitGpu ? { valueFitGpu } : {}),
     });
     try {
       await trainer.iterate();
       let submits = 0;
       let readbacks = 0;
       for (let i = 0; i < 3; i++) {
-        const before = { ...gpu.counters };
+        const before = counters(gpu, valueFitGpu);
         await trainer.iterate();
-        submits = Math.max(submits, gpu.counters.submits - before.submits);
-        readbacks = Math.max(readbacks, gpu.counters.readbacks - before.readbacks);
+        const after = counters(gpu, valueFitGpu);
+        submits = Math.max(submits, after.submits - before.submits);
+        readbacks = Math.max(readbacks, after.readbacks - before.readbacks);
       }
       out.push({ ...c, submitsPerIteration: submits, readbacksPerIteration: readbacks });
     } finally {

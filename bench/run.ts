@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvId } from '../src/envs/spaces.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
+import { runsOnCpu } from '../src/trpo/compile-ahead.js';
 import { presetConfig } from '../src/trpo/presets.js';
 import { resolveConfig, type TRPOConfig } from '../src/trpo/config.js';
 import { measureDispatches, type DispatchCase, type KernelTime } from './dispatches.js';
@@ -51,6 +52,8 @@ const USAGE = `npm run bench -- [options]
   --no-sleep-waits     let Dawn spin a core while waiting for the GPU (for A/B runs)
   --no-prewarm         do not compile kernels on a second device ahead of the sections (see
                        bench/prewarm.ts; it only shortens runs on a cold shader cache)
+  --value-fit-device D where the trainers' value fit runs: auto (default: a second device on a
+                       CPU driver, as webgpu-trpo train does), same or second
   --out FILE           where to write the JSON (default bench/results/run-<time>-<mode>.json)
   --help`;
 
@@ -123,6 +126,7 @@ function parse() {
         'no-timestamps': { type: 'boolean' },
         'no-sleep-waits': { type: 'boolean' },
         'no-prewarm': { type: 'boolean' },
+        'value-fit-device': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -165,7 +169,15 @@ function parse() {
     timestamps: !v['no-timestamps'],
     sleepWhileWaiting: !v['no-sleep-waits'],
     prewarm: !v['no-prewarm'],
+    valueFitDevice: valueFitDevice(v['value-fit-device']),
   };
+}
+
+function valueFitDevice(raw: string | undefined): 'auto' | 'same' | 'second' {
+  if (raw === undefined) return 'auto';
+  if (raw === 'auto' || raw === 'same' || raw === 'second') return raw;
+  process.stderr.write(`bench: --value-fit-device: ${raw} is not one of auto, same, second\n`);
+  process.exit(2);
 }
 
 type Options = ReturnType<typeof parse>;
@@ -262,9 +274,12 @@ async function main(): Promise<void> {
     sleepWhileWaiting: opts.sleepWhileWaiting,
   };
   const gpu: Gpu = await createGpu(gpuOptions);
+  // The trainers' value fit on a second device where the CLI would put it (TrainerOptions.valueFitGpu).
+  const split = opts.valueFitDevice === 'second' || (opts.valueFitDevice === 'auto' && runsOnCpu(gpu.adapter));
+  const fitGpu: Gpu | undefined = split ? await createGpu({ ...gpuOptions, label: 'bench-value-fit' }) : undefined;
   log(
     `adapter: ${gpu.adapter.description || gpu.adapter.device} (timestamp queries: ${gpu.hasTimestampQuery ? 'yes' : 'no'}, ` +
-      `sleeping waits: ${gpu.sleepsWhileWaiting ? 'yes' : 'no'})`,
+      `sleeping waits: ${gpu.sleepsWhileWaiting ? 'yes' : 'no'}; value fit: ${fitGpu ? 'on a second device' : 'on the same device'})`,
   );
   const results: Record<string, unknown> = {
     schema: 1,
@@ -275,6 +290,7 @@ async function main(): Promise<void> {
     adapter: gpu.adapter,
     timestampQueries: gpu.hasTimestampQuery,
     sleepWhileWaiting: gpu.sleepsWhileWaiting,
+    valueFitDevice: fitGpu ? 'second' : 'same',
     peer: peer ? { command: peer.command, versions: peer.versions } : opts.vsSb3 ? { unavailable: peerMissing } : null,
     load: { start: startLoad },
   };
@@ -302,6 +318,7 @@ async function main(): Promise<void> {
           iterations: opts.iters,
           config: cfg,
           profileRepeats: opts.quick ? 1 : 2,
+          ...(fitGpu ? { valueFitGpu: fitGpu } : {}),
         });
         log(`  ours: ${fmt(ours.stepsPerSecond)} steps/s (median of ${ours.iterations})`);
         let sb3: PeerThroughput | null = null;
@@ -337,7 +354,7 @@ async function main(): Promise<void> {
             { nSteps: 16, cgIters: 30 },
             { nSteps: 256, cgIters: 30 },
           ];
-      counts = await countScaling(gpu, cases);
+      counts = await countScaling(gpu, cases, fitGpu);
       results.counts = { cases: counts, load: loadSample() };
       out.push(
         '### Submits and readbacks per iteration (CartPole-v1, 8 envs)\n\n' +
@@ -410,6 +427,7 @@ async function main(): Promise<void> {
         evalEpisodes: 10,
         threshold: 500,
         config: opts.solve.fields,
+        ...(fitGpu ? { valueFitGpu: fitGpu } : {}),
       };
       const { config } = opts.solve;
       log('time to solve CartPole-v1: warm-up (pipeline creation)');
@@ -464,6 +482,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
+    fitGpu?.destroy();
     gpu.destroy();
   }
 

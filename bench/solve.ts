@@ -18,6 +18,8 @@ export interface SolveOptions {
   threshold: number;
   /** Config fields over the preset. */
   config?: Partial<TRPOConfig>;
+  /** A second device for the value fit (TrainerOptions.valueFitGpu). */
+  valueFitGpu?: Gpu;
 }
 
 export interface SolveResult {
@@ -40,7 +42,7 @@ export interface SolveResult {
  */
 export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number> {
   const t0 = performance.now();
-  const t = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config });
+  const t = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config, valueFitGpu: opts.valueFitGpu });
   try {
     await t.iterate();
     await t.evaluate({ episodes: opts.evalEpisodes, deterministic: true });
@@ -52,7 +54,7 @@ export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number>
 
 export async function timeToSolve(gpu: Gpu, opts: SolveOptions): Promise<SolveResult> {
   const c0 = performance.now();
-  const trainer = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config });
+  const trainer = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config, valueFitGpu: opts.valueFitGpu });
   const createSeconds = (performance.now() - c0) / 1000;
   let trainMs = 0;
   let evalMs = 0;

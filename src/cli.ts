@@ -15,7 +15,8 @@ const HELP = `webgpu-trpo: TRPO with every heavy step in WebGPU compute shaders
 
 Usage:
   webgpu-trpo train --env ID [--timesteps N] [--seed S] [--preset P] [--config file.json]
-                    [--out DIR] [--eval-episodes N] [--quiet] [--<config-field> VALUE ...]
+                    [--out DIR] [--eval-episodes N] [--value-fit-device auto|same|second]
+                    [--quiet] [--<config-field> VALUE ...]
   webgpu-trpo eval --checkpoint FILE [--episodes N] [--seed S] [--stochastic]
   webgpu-trpo info        the WebGPU adapter and its limits
   webgpu-trpo envs        the environments
@@ -24,7 +25,9 @@ Usage:
 
 train writes metrics.jsonl, metrics.csv, checkpoint.json and summary.json to --out
 (default runs/<env>-seed<seed>). The preset defaults to the env's own tuned preset;
---preset default gives the reference defaults. Config fields (later flags win over
+--preset default gives the reference defaults. --value-fit-device: where the value fit
+runs; auto (the default) gives it a second device on a CPU driver (Mesa's llvmpipe), where it
+then runs at the same time as the policy step, with the same results. Config fields (later flags win over
 --config, which wins over the preset):
 ${Object.entries(CONFIG_RULES)
   .map(([k, r]) => `  --${kebab(k).padEnd(22)} ${r.allowed} (default ${JSON.stringify(DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG])})`)

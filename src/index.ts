@@ -13,5 +13,5 @@ export { PRESETS, PRESET_NAMES, getPreset, presetConfig, type Preset } from './t
 export type { IterationMetrics, PhaseTimes } from './trpo/metrics.js';
 export type { EvaluationResult } from './trpo/evaluate.js';
 export { CheckpointError } from './trpo/checkpoint.js';
-export { compileValueFitAhead, compilesOnFirstDispatch } from './trpo/compile-ahead.js';
+export { compileValueFitAhead, compilesOnFirstDispatch, runsOnCpu } from './trpo/compile-ahead.js';
 export { MlpKernels, mlpLayout, type MlpLayout } from './kernels/mlp.js';

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import { createGpu } from '../gpu/index.js';
-import { compileValueFitAhead, compilesOnFirstDispatch } from '../trpo/compile-ahead.js';
+import { compileValueFitAhead, compilesOnFirstDispatch, runsOnCpu } from '../trpo/compile-ahead.js';
 import { ConfigError, resolveConfig, type TRPOConfig } from '../trpo/config.js';
 import type { IterationMetrics } from '../trpo/metrics.js';
 import { getPreset, presetConfig } from '../trpo/presets.js';
@@ -46,6 +46,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     config: { type: 'string' },
     out: { type: 'string' },
     'eval-episodes': { type: 'string' },
+    'value-fit-device': { type: 'string' },
     quiet: { type: 'boolean' },
     ...configFlagOptions,
   });
@@ -57,6 +58,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const preset = getPreset(presetName);
   const timesteps = parseInteger('timesteps', values.timesteps as string | undefined, 1) ?? preset.timesteps ?? 100_000;
   const evalEpisodes = parseInteger('eval-episodes', values['eval-episodes'] as string | undefined, 0, 65536) ?? 10;
+  const fitDevice = (values['value-fit-device'] as string | undefined) ?? 'auto';
+  if (!['auto', 'same', 'second'].includes(fitDevice)) {
+    throw new ConfigError('--value-fit-device', fitDevice, "'auto' (a second device on a CPU driver), 'same' or 'second'");
+  }
   let fileConfig: Partial<TRPOConfig> = {};
   if (typeof values.config === 'string') {
     let text: string;
@@ -86,13 +91,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const log = (s: string) => process.stdout.write(s);
   log(`webgpu-trpo: ${env}, preset ${presetName}, seed ${seed}, ${timesteps} timesteps, ` +
     `batch ${config.nEnvs}×${config.nSteps}, on ${gpu.adapter.description || gpu.adapter.vendor || 'WebGPU'}\n`);
-  const trainer = await Trainer.create('trpo', { env, seed, config, gpu });
+  // On a CPU driver the value fit runs on a second device, at the same time as the policy step
+  // (TrainerOptions.valueFitGpu): one device runs one dispatch at a time, which at small batches
+  // does not keep two cores busy.
+  const fitGpu = fitDevice === 'second' || (fitDevice === 'auto' && runsOnCpu(gpu.adapter)) ? await createGpu({ label: 'value-fit' }) : undefined;
+  const trainer = await Trainer.create('trpo', { env, seed, config, gpu, ...(fitGpu ? { valueFitGpu: fitGpu } : {}) });
   // A CPU driver compiles each kernel at its first dispatch: without a shader cache (a first
   // run) that is tens of seconds of silence before the first progress line. On Mesa's, a second
-  // device compiles the value fit's kernels meanwhile (compile-ahead.ts); a failure there only
-  // means the first iteration compiles them itself.
+  // device compiles the value fit's kernels meanwhile: the fit's own device, or one made for it
+  // (compile-ahead.ts), where a failure only means the first iteration compiles them itself.
   if (!quiet) log('the first iteration compiles the GPU kernels (up to a minute on a CPU driver the first time; cached afterwards)\n');
-  const ahead = compilesOnFirstDispatch(gpu.adapter, process.env)
+  const ahead = !fitGpu && compilesOnFirstDispatch(gpu.adapter, process.env)
     ? compileValueFitAhead({ env, config }).catch((e: unknown) => {
         if (!quiet) log(`(compiling ahead on a second device failed, which costs only time: ${(e as Error).message})\n`);
       })
@@ -132,6 +141,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         returns: evaluation.returns,
       },
       device: gpu.adapter,
+      valueFitDevice: fitGpu ? 'second' : 'same',
     };
     await writeFile(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     log(
@@ -144,6 +154,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     await ahead;
   } finally {
     trainer.destroy();
+    fitGpu?.destroy();
     gpu.destroy();
   }
 }

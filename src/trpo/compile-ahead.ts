@@ -25,7 +25,16 @@ import { Trainer } from './trainer.js';
 export function compilesOnFirstDispatch(adapter: AdapterSummary, env: Record<string, string | undefined> = {}): boolean {
   const disabled = env.MESA_SHADER_CACHE_DISABLE;
   const cacheOff = disabled !== undefined && !['', '0', 'false'].includes(disabled.toLowerCase());
-  return !cacheOff && /llvmpipe/i.test(`${adapter.description} ${adapter.device}`);
+  return !cacheOff && runsOnCpu(adapter);
+}
+
+/**
+ * Whether the adapter is a CPU driver (Mesa's llvmpipe): one device runs one dispatch at a time
+ * on the machine's cores, so independent work belongs on a second device (the CLI puts the value
+ * fit there, TrainerOptions.valueFitGpu).
+ */
+export function runsOnCpu(adapter: AdapterSummary): boolean {
+  return /llvmpipe/i.test(`${adapter.description} ${adapter.device}`);
 }
 
 /**
