@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import { createGpu } from '../gpu/index.js';
-import { compileValueFitAhead, compilesOnFirstDispatch, runsOnCpu } from '../trpo/compile-ahead.js';
+import { compileValueFitAhead, compileValueFitOn, compilesOnFirstDispatch, runsOnCpu } from '../trpo/compile-ahead.js';
 import { ConfigError, resolveConfig, type TRPOConfig } from '../trpo/config.js';
 import type { IterationMetrics } from '../trpo/metrics.js';
 import { getPreset, presetConfig } from '../trpo/presets.js';
@@ -98,11 +98,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const trainer = await Trainer.create('trpo', { env, seed, config, gpu, ...(fitGpu ? { valueFitGpu: fitGpu } : {}) });
   // A CPU driver compiles each kernel at its first dispatch: without a shader cache (a first
   // run) that is tens of seconds of silence before the first progress line. On Mesa's, a second
-  // device compiles the value fit's kernels meanwhile: the fit's own device, or one made for it
-  // (compile-ahead.ts), where a failure only means the first iteration compiles them itself.
+  // device compiles the value fit's kernels meanwhile, from the start (compile-ahead.ts): the
+  // fit's own device when it has one (else it would begin only after the rollout's kernels; a
+  // third device measured slower), or one made for it. A failure there only means the first
+  // iteration compiles them itself.
   if (!quiet) log('the first iteration compiles the GPU kernels (up to a minute on a CPU driver the first time; cached afterwards)\n');
-  const ahead = !fitGpu && compilesOnFirstDispatch(gpu.adapter, process.env)
-    ? compileValueFitAhead({ env, config }).catch((e: unknown) => {
+  const ahead = compilesOnFirstDispatch(gpu.adapter, process.env)
+    ? (fitGpu ? compileValueFitOn(fitGpu, env, config) : compileValueFitAhead({ env, config })).catch((e: unknown) => {
         if (!quiet) log(`(compiling ahead on a second device failed, which costs only time: ${(e as Error).message})\n`);
       })
     : Promise.resolve();
