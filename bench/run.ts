@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvId } from '../src/envs/spaces.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
-import { runsOnCpu } from '../src/trpo/compile-ahead.js';
+import { VALUE_FIT_DEVICES, wantsSecondFitDevice, type ValueFitDevice } from '../src/trpo/compile-ahead.js';
 import { presetConfig } from '../src/trpo/presets.js';
 import { resolveConfig, type TRPOConfig } from '../src/trpo/config.js';
 import { measureDispatches, type DispatchCase, type KernelTime } from './dispatches.js';
@@ -173,10 +173,10 @@ function parse() {
   };
 }
 
-function valueFitDevice(raw: string | undefined): 'auto' | 'same' | 'second' {
+function valueFitDevice(raw: string | undefined): ValueFitDevice {
   if (raw === undefined) return 'auto';
-  if (raw === 'auto' || raw === 'same' || raw === 'second') return raw;
-  process.stderr.write(`bench: --value-fit-device: ${raw} is not one of auto, same, second\n`);
+  if ((VALUE_FIT_DEVICES as readonly string[]).includes(raw)) return raw as ValueFitDevice;
+  process.stderr.write(`bench: --value-fit-device: ${raw} is not one of ${VALUE_FIT_DEVICES.join(', ')}\n`);
   process.exit(2);
 }
 
@@ -275,8 +275,7 @@ async function main(): Promise<void> {
   };
   const gpu: Gpu = await createGpu(gpuOptions);
   // The trainers' value fit on a second device where the CLI would put it (TrainerOptions.valueFitGpu).
-  const split = opts.valueFitDevice === 'second' || (opts.valueFitDevice === 'auto' && runsOnCpu(gpu.adapter));
-  const fitGpu: Gpu | undefined = split ? await createGpu({ ...gpuOptions, label: 'bench-value-fit' }) : undefined;
+  const fitGpu: Gpu | undefined = wantsSecondFitDevice(opts.valueFitDevice, gpu.adapter) ? await createGpu({ ...gpuOptions, label: 'bench-value-fit' }) : undefined;
   log(
     `adapter: ${gpu.adapter.description || gpu.adapter.device} (timestamp queries: ${gpu.hasTimestampQuery ? 'yes' : 'no'}, ` +
       `sleeping waits: ${gpu.sleepsWhileWaiting ? 'yes' : 'no'}; value fit: ${fitGpu ? 'on a second device' : 'on the same device'})`,

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import { createGpu } from '../gpu/index.js';
-import { compileValueFitAhead, compileValueFitOn, compilesOnFirstDispatch, runsOnCpu } from '../trpo/compile-ahead.js';
+import { VALUE_FIT_DEVICES, compileValueFitAhead, compileValueFitOn, compilesOnFirstDispatch, wantsSecondFitDevice, type ValueFitDevice } from '../trpo/compile-ahead.js';
 import { ConfigError, resolveConfig, type TRPOConfig } from '../trpo/config.js';
 import type { IterationMetrics } from '../trpo/metrics.js';
 import { getPreset, presetConfig } from '../trpo/presets.js';
@@ -58,8 +58,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const preset = getPreset(presetName);
   const timesteps = parseInteger('timesteps', values.timesteps as string | undefined, 1) ?? preset.timesteps ?? 100_000;
   const evalEpisodes = parseInteger('eval-episodes', values['eval-episodes'] as string | undefined, 0, 65536) ?? 10;
-  const fitDevice = (values['value-fit-device'] as string | undefined) ?? 'auto';
-  if (!['auto', 'same', 'second'].includes(fitDevice)) {
+  const fitDevice = ((values['value-fit-device'] as string | undefined) ?? 'auto') as ValueFitDevice;
+  if (!VALUE_FIT_DEVICES.includes(fitDevice)) {
     throw new ConfigError('--value-fit-device', fitDevice, "'auto' (a second device on a CPU driver), 'same' or 'second'");
   }
   let fileConfig: Partial<TRPOConfig> = {};
@@ -94,7 +94,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   // On a CPU driver the value fit runs on a second device, at the same time as the policy step
   // (TrainerOptions.valueFitGpu): one device runs one dispatch at a time, which at small batches
   // does not keep two cores busy.
-  const fitGpu = fitDevice === 'second' || (fitDevice === 'auto' && runsOnCpu(gpu.adapter)) ? await createGpu({ label: 'value-fit' }) : undefined;
+  const fitGpu = wantsSecondFitDevice(fitDevice, gpu.adapter) ? await createGpu({ label: 'value-fit' }) : undefined;
   const trainer = await Trainer.create('trpo', { env, seed, config, gpu, ...(fitGpu ? { valueFitGpu: fitGpu } : {}) });
   // A CPU driver compiles each kernel at its first dispatch: without a shader cache (a first
   // run) that is tens of seconds of silence before the first progress line. On Mesa's, a second

@@ -37,6 +37,15 @@ export function runsOnCpu(adapter: AdapterSummary): boolean {
   return /llvmpipe/i.test(`${adapter.description} ${adapter.device}`);
 }
 
+/** Where the value fit runs: 'auto' picks a second device on a CPU driver (runsOnCpu). */
+export const VALUE_FIT_DEVICES = ['auto', 'same', 'second'] as const;
+export type ValueFitDevice = (typeof VALUE_FIT_DEVICES)[number];
+
+/** Whether `choice` puts the value fit on a second device on this adapter. */
+export function wantsSecondFitDevice(choice: ValueFitDevice, adapter: AdapterSummary): boolean {
+  return choice === 'second' || (choice === 'auto' && runsOnCpu(adapter));
+}
+
 /**
  * Compiles the value fit's kernels for `env` and `config` on `gpu`. The kernels depend on the
  * networks' shapes, not on data, so a throwaway trainer serves.

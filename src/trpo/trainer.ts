@@ -79,7 +79,7 @@ interface FitSide {
   obs: GPUBuffer;
   returns: GPUBuffer;
   stats: GPUBuffer;
-  timing: { querySet: GPUQuerySet; resolve: GPUBuffer } | null;
+  timing: Timing | null;
 }
 
 /** Saved state the trainer can be rebuilt from (see checkpoint.ts). */
@@ -122,6 +122,17 @@ function encodePhases(
     for (const op of ops) op.encode(pass);
     pass.end();
   });
+}
+
+type Timing = { querySet: GPUQuerySet; resolve: GPUBuffer };
+
+/** Begin and end timestamps for `passes` passes, where the device has timestamp queries. */
+function passTiming(gpu: Gpu, label: string, passes: number): Timing | null {
+  if (!gpu.hasTimestampQuery) return null;
+  return {
+    querySet: gpu.device.createQuerySet({ label, type: 'timestamp', count: 2 * passes }),
+    resolve: gpu.buffer(label, 16 * passes, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
+  };
 }
 
 /** Milliseconds between timestamps 2i and 2i + 1 of a resolved query set, or null. */
@@ -185,7 +196,7 @@ export class Trainer {
   private readonly policyStep: PolicyStep;
   private readonly valueFit: ValueFitStage;
   private readonly mlps: MlpKernels[];
-  private readonly timing: { querySet: GPUQuerySet; resolve: GPUBuffer } | null;
+  private readonly timing: Timing | null;
   /** The value fit's device and buffers when it is not `gpu` (TrainerOptions.valueFitGpu). */
   private readonly fitSide: FitSide | null;
   private permCounter = 0;
@@ -248,23 +259,14 @@ export class Trainer {
           obs: fitGpu.storage('value/obs', N * spec.obsDim * 4),
           returns: fitGpu.storage('value/returns', N * 4),
           stats: fitGpu.storage('value/stats', statCount(cfg.lineSearchSteps) * 4),
-          timing: fitGpu.hasTimestampQuery
-            ? {
-                querySet: fitGpu.device.createQuerySet({ label: 'value-fit-timestamps', type: 'timestamp', count: 2 }),
-                resolve: fitGpu.buffer('value-fit-timestamps', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
-              }
-            : null,
+          timing: passTiming(fitGpu, 'value-fit-timestamps', 1),
         }
       : null;
     const fitData = this.fitSide ?? { gpu, value: this.value, obs: this.rollout.buffers.obs, returns: this.advantages.returns, stats: this.stats };
     this.valueFit = new ValueFitStage(fitData.gpu, fitMlp, fitData.value, fitData, spec.obsDim, cfg);
 
-    this.timing = gpu.hasTimestampQuery
-      ? {
-          querySet: gpu.device.createQuerySet({ label: 'iteration-timestamps', type: 'timestamp', count: 12 }),
-          resolve: gpu.buffer('iteration-timestamps', 96, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC),
-        }
-      : null;
+    // One pass per phase of iterate(): rollout, advantages, gradient, CG, line search, value fit.
+    this.timing = passTiming(gpu, 'iteration-timestamps', 6);
     gpu.submit('reset-envs', (enc) => {
       const pass = enc.beginComputePass({ label: 'reset-envs' });
       this.rollout.resetOp().encode(pass);
@@ -484,13 +486,15 @@ export class Trainer {
   private async runSplit(phases: ReadonlyArray<[string, readonly Op[]]>, side: FitSide): Promise<IterationResults> {
     const timing = this.timing;
     const N = derived(this.config).batch;
-    const data = this.gpu.submitAndRead(`iteration-${this.iteration}/batch`, (enc) => encodePhases(enc, phases.slice(0, 2), timing, 0), [
+    const [batchPhases, policyPhases, fitPhases] = [phases.slice(0, 2), phases.slice(2, 5), phases.slice(5)];
+    const data = this.gpu.submitAndRead(`iteration-${this.iteration}/batch`, (enc) => encodePhases(enc, batchPhases, timing, 0), [
       { buffer: this.rollout.buffers.obs, size: N * this.spec.obsDim * 4 },
       { buffer: this.advantages.returns },
     ]);
     const policy = this.gpu.submitAndRead(`iteration-${this.iteration}/policy`, (enc) => {
-      encodePhases(enc, phases.slice(2, 5), timing, 2);
-      if (timing) enc.resolveQuerySet(timing.querySet, 0, 10, timing.resolve, 0);
+      encodePhases(enc, policyPhases, timing, batchPhases.length);
+      // This device's phases: all but the value fit's (its timestamps stay unwritten here).
+      if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * (batchPhases.length + policyPhases.length), timing.resolve, 0);
     }, this.resultRanges());
     // Both submits are queued before the first wait: a failure in either surfaces from its await.
     const fit = data.then(([obs, returns]) => {
@@ -498,8 +502,8 @@ export class Trainer {
       q.writeBuffer(side.obs, 0, obs!);
       q.writeBuffer(side.returns, 0, returns!);
       return side.gpu.submitAndRead(`iteration-${this.iteration}/value-fit`, (enc) => {
-        encodePhases(enc, phases.slice(5), side.timing, 0);
-        if (side.timing) enc.resolveQuerySet(side.timing.querySet, 0, 2, side.timing.resolve, 0);
+        encodePhases(enc, fitPhases, side.timing, 0);
+        if (side.timing) enc.resolveQuerySet(side.timing.querySet, 0, 2 * fitPhases.length, side.timing.resolve, 0);
       }, [
         { buffer: side.value, size: this.valueLayout.paramCount * 4 },
         { buffer: side.stats, offset: stat('VALUE_LOSS') * 4, size: 4 },
