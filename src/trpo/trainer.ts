@@ -106,10 +106,24 @@ interface IterationResults {
   phaseMs: (i: number) => number | null;
 }
 
+/** A phase of the iteration: its pass label and its ops. */
+type Phase = [string, readonly Op[]];
+
+/**
+ * An iteration's phases by what they need: the batch (rollout, advantages), then the policy step
+ * and the value fit, which both start from the batch and need nothing from each other (so the fit
+ * can run on a device of its own).
+ */
+interface IterationPhases {
+  batch: readonly Phase[];
+  policy: readonly Phase[];
+  fit: readonly Phase[];
+}
+
 /** One compute pass per phase, timestamps of phase i at 2(first + i) and 2(first + i) + 1. */
 function encodePhases(
   enc: GPUCommandEncoder,
-  phases: ReadonlyArray<[string, readonly Op[]]>,
+  phases: readonly Phase[],
   timing: { querySet: GPUQuerySet } | null,
   first: number,
 ): void {
@@ -388,18 +402,23 @@ export class Trainer {
     this.checkAlive();
     const cfg = this.config;
     const t0 = performance.now();
-    const phases: Array<[string, readonly Op[]]> = [
-      ['rollout', [this.rollout.rolloutOp(this.iteration)]],
-      ['advantages', this.advantages.ops],
-      ['gradient', this.policyStep.phases.gradient],
-      ['conjugate-gradient', this.policyStep.phases.conjugateGradient],
-      ['line-search', this.policyStep.phases.lineSearch],
-      ['value-fit', this.valueFit.ops],
-    ];
+    // Timestamp pair i of the iteration is phase i of batch, policy, fit in this order.
+    const phases: IterationPhases = {
+      batch: [
+        ['rollout', [this.rollout.rolloutOp(this.iteration)]],
+        ['advantages', this.advantages.ops],
+      ],
+      policy: [
+        ['gradient', this.policyStep.phases.gradient],
+        ['conjugate-gradient', this.policyStep.phases.conjugateGradient],
+        ['line-search', this.policyStep.phases.lineSearch],
+      ],
+      fit: [['value-fit', this.valueFit.ops]],
+    };
     this.valueFit.prepare(() => this.hostRandom());
     const { statsBytes, episodeBytes, phaseMs } = this.fitSide
       ? await this.runSplit(phases, this.fitSide)
-      : await this.runTogether(phases);
+      : await this.runTogether([...phases.batch, ...phases.policy, ...phases.fit]);
     const t1 = performance.now();
 
     const stats = new Float32Array(statsBytes!);
@@ -469,7 +488,7 @@ export class Trainer {
   }
 
   /** The whole iteration in one submit and one readback (the value fit on `gpu`). */
-  private async runTogether(phases: ReadonlyArray<[string, readonly Op[]]>): Promise<IterationResults> {
+  private async runTogether(phases: readonly Phase[]): Promise<IterationResults> {
     const timing = this.timing;
     const [statsBytes, episodeBytes, tsBytes] = await this.gpu.submitAndRead(`iteration-${this.iteration}`, (enc) => {
       encodePhases(enc, phases, timing, 0);
@@ -483,10 +502,11 @@ export class Trainer {
    * policy step (queued behind them) here; the batch's observations and returns go to the fit's
    * device as soon as they are ready, and V_new comes back for the next iteration's advantages.
    */
-  private async runSplit(phases: ReadonlyArray<[string, readonly Op[]]>, side: FitSide): Promise<IterationResults> {
+  private async runSplit(phases: IterationPhases, side: FitSide): Promise<IterationResults> {
     const timing = this.timing;
     const N = derived(this.config).batch;
-    const [batchPhases, policyPhases, fitPhases] = [phases.slice(0, 2), phases.slice(2, 5), phases.slice(5)];
+    const { batch: batchPhases, policy: policyPhases, fit: fitPhases } = phases;
+    const fitIndex = batchPhases.length + policyPhases.length;
     const data = this.gpu.submitAndRead(`iteration-${this.iteration}/batch`, (enc) => encodePhases(enc, batchPhases, timing, 0), [
       { buffer: this.rollout.buffers.obs, size: N * this.spec.obsDim * 4 },
       { buffer: this.advantages.returns },
@@ -514,7 +534,7 @@ export class Trainer {
     this.gpu.device.queue.writeBuffer(this.value, 0, value!);
     const stats = new Float32Array(statsBytes!);
     stats[stat('VALUE_LOSS')] = new Float32Array(loss!)[0]!;
-    return { statsBytes: statsBytes!, episodeBytes: episodeBytes!, phaseMs: (i) => (i === 5 ? elapsedMs(fitTs, 0) : elapsedMs(tsBytes, i)) };
+    return { statsBytes: statsBytes!, episodeBytes: episodeBytes!, phaseMs: (i) => (i >= fitIndex ? elapsedMs(fitTs, i - fitIndex) : elapsedMs(tsBytes, i)) };
   }
 
   /** What every iteration reads back from `gpu`: the stats, the episodes, the timestamps. */
