@@ -403,9 +403,10 @@ async function main(): Promise<void> {
 
     // --- GPU time by kernel -------------------------------------------------------------------
     if (opts.only.includes('dispatches')) {
+      const preset = presetConfig('CartPole-v1');
       const cases: DispatchCase[] = [
         ...(opts.quick ? [] : [{ env: 'CartPole-v1' as const, preset: 'default', config: { nEnvs: 4096, nSteps: 4 }, name: 'reference config, 4096 × 4' }]),
-        { env: 'CartPole-v1', preset: 'CartPole-v1', config: {}, name: `preset 'CartPole-v1' (${presetConfig('CartPole-v1').nEnvs} × ${presetConfig('CartPole-v1').nSteps})` },
+        { env: 'CartPole-v1', preset: 'CartPole-v1', config: {}, name: `preset 'CartPole-v1' (${preset.nEnvs} × ${preset.nSteps})` },
       ];
       const entries: Array<{ case: DispatchCase; kernels: KernelTime[] | null }> = [];
       for (const c of cases) {
