@@ -514,7 +514,7 @@ export class Trainer {
     const policy = this.gpu.submitAndRead(`iteration-${this.iteration}/policy`, (enc) => {
       encodePhases(enc, policyPhases, timing, batchPhases.length);
       // This device's phases: all but the value fit's (its timestamps stay unwritten here).
-      if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * (batchPhases.length + policyPhases.length), timing.resolve, 0);
+      if (timing) enc.resolveQuerySet(timing.querySet, 0, 2 * fitIndex, timing.resolve, 0);
     }, this.resultRanges());
     // Both submits are queued before the first wait: a failure in either surfaces from its await.
     const fit = data.then(([obs, returns]) => {
