@@ -11,7 +11,7 @@ import type { TRPOConfig } from '../src/trpo/config.js';
 import { Trainer } from '../src/trpo/trainer.js';
 import { stageOps, type Phase } from './loop.js';
 import { PassTimer } from './pass-timer.js';
-import { median, round } from './util.js';
+import { median, round, trainerOptions } from './util.js';
 
 export interface DispatchCase {
   env: EnvId;
@@ -57,7 +57,7 @@ function record(stage: Phase, encode: (pass: GPUComputePassEncoder) => void): Di
 
 /** Trains `warmup` iterations, then times every dispatch of the stages alone (median of `repeats`). */
 export async function measureDispatches(gpu: Gpu, c: DispatchCase, opts: { warmup: number; repeats: number }): Promise<KernelTime[] | null> {
-  const trainer = await Trainer.create('trpo', { env: c.env, seed: 0, gpu, preset: c.preset, config: c.config });
+  const trainer = await Trainer.create('trpo', { ...trainerOptions, env: c.env, seed: 0, gpu, preset: c.preset, config: c.config });
   const perPass = 64;
   const timer = new PassTimer(gpu, perPass);
   try {
@@ -84,6 +84,7 @@ export async function measureDispatches(gpu: Gpu, c: DispatchCase, opts: { warmu
           })),
         );
         batch.forEach((d, j) => sums.set(key(d), (sums.get(key(d)) ?? 0) + gpuMs![j]!));
+        if (process.env.DISPATCH_DUMP && r === 0) batch.forEach((d, j) => { if (d.stage === 'fvpCg' && i + j < 40) console.error(c.name, i + j, d.kernel, JSON.stringify(d.size), gpuMs![j]!.toFixed(3)); });
       }
       for (const [k, v] of sums) samples.set(k, [...(samples.get(k) ?? []), v]);
     }

@@ -8,7 +8,7 @@ import type { TRPOConfig } from '../src/trpo/config.js';
 import type { IterationMetrics } from '../src/trpo/metrics.js';
 import { Trainer } from '../src/trpo/trainer.js';
 import { PassTimer, type TimedPass } from './pass-timer.js';
-import { median, minMax, round } from './util.js';
+import { median, minMax, round, trainerOptions } from './util.js';
 
 export interface LoopCase {
   env: EnvId;
@@ -136,7 +136,7 @@ function counters(gpu: Gpu, fit?: Gpu): { submits: number; readbacks: number } {
 
 export async function measureLoop(gpu: Gpu, c: LoopCase, opts: LoopOptions): Promise<LoopResult> {
   const t0 = performance.now();
-  const trainer = await Trainer.create('trpo', {
+  const trainer = await Trainer.create('trpo', { ...trainerOptions,
     env: c.env,
     seed: opts.seed ?? 0,
     gpu,
@@ -231,7 +231,7 @@ export interface CountCase {
 export async function countScaling(gpu: Gpu, cases: ReadonlyArray<{ nSteps: number; cgIters: number }>, valueFitGpu?: Gpu): Promise<CountCase[]> {
   const out: CountCase[] = [];
   for (const c of cases) {
-    const trainer = await Trainer.create('trpo', {
+    const trainer = await Trainer.create('trpo', { ...trainerOptions,
       env: 'CartPole-v1',
       seed: 0,
       gpu,

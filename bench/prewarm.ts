@@ -22,6 +22,7 @@ import type { EnvId } from '../src/envs/spaces.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
 import { compileValueFitOn, compilesOnFirstDispatch } from '../src/trpo/compile-ahead.js';
 import type { TRPOConfig } from '../src/trpo/config.js';
+import { trainerOptions } from './util.js';
 import { Trainer } from '../src/trpo/trainer.js';
 
 export interface PrewarmCase {
@@ -31,7 +32,7 @@ export interface PrewarmCase {
 }
 
 async function throwawayIteration(gpu: Gpu, c: PrewarmCase): Promise<void> {
-  const t = await Trainer.create('trpo', { env: c.env, seed: 0, gpu, preset: c.preset, config: c.config });
+  const t = await Trainer.create('trpo', { ...trainerOptions, env: c.env, seed: 0, gpu, preset: c.preset, config: c.config });
   try {
     await t.iterate();
   } finally {

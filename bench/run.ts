@@ -27,6 +27,7 @@ import {
   medianCensored,
   ratio,
   table,
+  trainerOptions,
   type LoadSample,
 } from './util.js';
 
@@ -50,6 +51,8 @@ const USAGE = `npm run bench -- [options]
   --eval-every N       evaluate every N iterations while timing the solve (default 1)
   --no-timestamps      time phases and kernels on the host even where the adapter has timestamp queries
   --no-sleep-waits     let Dawn spin a core while waiting for the GPU (for A/B runs)
+  --no-output-jacobian compute the Fisher-vector products in forward mode even where the
+                       output-Jacobian kernels run (TrainerOptions.outputJacobian; for A/B runs)
   --no-prewarm         do not compile kernels on a second device ahead of the sections (see
                        bench/prewarm.ts; it only shortens runs on a cold shader cache)
   --value-fit-device D where the trainers' value fit runs: auto (default: a second device on a
@@ -126,6 +129,7 @@ function parse() {
         'no-timestamps': { type: 'boolean' },
         'no-sleep-waits': { type: 'boolean' },
         'no-prewarm': { type: 'boolean' },
+        'no-output-jacobian': { type: 'boolean' },
         'value-fit-device': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -169,6 +173,7 @@ function parse() {
     timestamps: !v['no-timestamps'],
     sleepWhileWaiting: !v['no-sleep-waits'],
     prewarm: !v['no-prewarm'],
+    outputJacobian: !v['no-output-jacobian'],
     valueFitDevice: valueFitDevice(v['value-fit-device']),
   };
 }
@@ -274,6 +279,7 @@ async function main(): Promise<void> {
     sleepWhileWaiting: opts.sleepWhileWaiting,
   };
   const gpu: Gpu = await createGpu(gpuOptions);
+  trainerOptions.outputJacobian = opts.outputJacobian;
   // The trainers' value fit on a second device where the CLI would put it (TrainerOptions.valueFitGpu).
   const fitGpu: Gpu | undefined = wantsSecondFitDevice(opts.valueFitDevice, gpu.adapter) ? await createGpu({ ...gpuOptions, label: 'bench-value-fit' }) : undefined;
   log(
@@ -289,6 +295,7 @@ async function main(): Promise<void> {
     adapter: gpu.adapter,
     timestampQueries: gpu.hasTimestampQuery,
     sleepWhileWaiting: gpu.sleepsWhileWaiting,
+    outputJacobian: opts.outputJacobian,
     valueFitDevice: fitGpu ? 'second' : 'same',
     peer: peer ? { command: peer.command, versions: peer.versions } : opts.vsSb3 ? { unavailable: peerMissing } : null,
     load: { start: startLoad },

@@ -6,6 +6,7 @@
 import type { EnvId } from '../src/envs/spaces.js';
 import type { Gpu } from '../src/gpu/index.js';
 import type { TRPOConfig } from '../src/trpo/config.js';
+import { trainerOptions } from './util.js';
 import { Trainer } from '../src/trpo/trainer.js';
 
 export interface SolveOptions {
@@ -42,7 +43,7 @@ export interface SolveResult {
  */
 export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number> {
   const t0 = performance.now();
-  const t = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config, valueFitGpu: opts.valueFitGpu });
+  const t = await Trainer.create('trpo', { ...trainerOptions, env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config, valueFitGpu: opts.valueFitGpu });
   try {
     await t.iterate();
     await t.evaluate({ episodes: opts.evalEpisodes, deterministic: true });
@@ -54,7 +55,7 @@ export async function warmUpSolve(gpu: Gpu, opts: SolveOptions): Promise<number>
 
 export async function timeToSolve(gpu: Gpu, opts: SolveOptions): Promise<SolveResult> {
   const c0 = performance.now();
-  const trainer = await Trainer.create('trpo', { env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config, valueFitGpu: opts.valueFitGpu });
+  const trainer = await Trainer.create('trpo', { ...trainerOptions, env: opts.env, seed: opts.seed, gpu, preset: opts.preset, config: opts.config, valueFitGpu: opts.valueFitGpu });
   const createSeconds = (performance.now() - c0) / 1000;
   let trainMs = 0;
   let evalMs = 0;

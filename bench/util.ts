@@ -2,6 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 
+/**
+ * Trainer options every trainer of a run gets (Trainer.create), set once from the command line:
+ * `--no-output-jacobian` for A/B runs of the Fisher-vector product's two forms.
+ */
+export const trainerOptions: { outputJacobian?: boolean } = {};
+
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);

@@ -325,6 +325,83 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     check(c, await runAll(c, options));
   });
 
+  /**
+   * J v and Jᵀ g through the output Jacobian G (mlp-jacobian.ts), where the device runs them:
+   * the sums differ from forward mode's (G's backward chain, then a dot product per layer and a
+   * sum over layers), so the rounding count is the forward chain plus the backward chain plus
+   * the layers; the gradient's adds the D outputs of Gᵀg to backward's.
+   */
+  async function runJacobian(c: Case) {
+    const { layout, batch } = c;
+    const k = new MlpKernels(g, layout);
+    if (!k.jacobianRows) {
+      k.destroy();
+      return null;
+    }
+    const P = layout.paramCount;
+    const outDim = layout.sizes.at(-1)!;
+    const params = g.upload('params', c.theta);
+    const input = g.upload('input', c.input);
+    const gout = g.upload('grad-output', c.gout);
+    const tangent = g.upload('tangent', c.tangent);
+    const output = poisoned('output', batch * outDim);
+    const acts = poisoned('acts', k.actsLength(batch));
+    const jacobian = poisoned('jacobian', k.jacobianLength(batch));
+    const gradParams = poisoned('grad-params', P);
+    const outputTangent = poisoned('output-tangent', batch * outDim);
+    const ops = [
+      k.forwardOp({ params, input, output, acts, batch }),
+      k.outputJacobianOp({ params, acts, jacobian, batch }),
+      k.jacobianVectorOp({ input, acts, jacobian, tangent, outputTangent, batch }),
+      k.jacobianTransposeOp({ input, acts, jacobian, gradOutput: gout, gradParams, batch }),
+    ];
+    runOps(g, 'mlp-jacobian-test', ops);
+    const [gp, jt] = await g.readRanges([{ buffer: gradParams }, { buffer: outputTangent }]);
+    for (const b of [params, input, gout, tangent, output, acts, jacobian, gradParams, outputTangent]) b.destroy();
+    for (const op of ops) op.destroy();
+    const chunk = k.gradChunk(batch);
+    k.destroy();
+    return { gradParams: new Float32Array(gp!, 0, P), outputTangent: new Float32Array(jt!, 0, batch * outDim), chunk };
+  }
+
+  // Shapes whose hidden layers fit (32 or 64 units, each in one workgroup): an aligned and an
+  // unaligned first layer (3 and 5 inputs, zero-padded to 4 and 8), 1, 2 and 8 outputs.
+  const jacobianShapes = [[4, 64, 64, 2], [3, 64, 64, 1], [5, 32, 1], [3, 64, 8], [6, 32, 64, 3]];
+  it.each(jacobianShapes.flatMap((s) => batches.map((b) => [s, b] as const)))(
+    'J v and Jᵀ g through the output Jacobian match the float64 reference (%j, batch %i)',
+    async (sizes, batch) => {
+      const c = makeCase([...sizes], batch, 300 + batch);
+      const got = await runJacobian(c);
+      if (!got) return; // not this device: forward mode is what runs (tested above)
+      const { layout } = c;
+      const D = layout.sizes.at(-1)!;
+      const nf = forwardTerms(layout);
+      const nb = nf + backwardTerms(layout);
+      const b = refBackward(layout, c.theta, c.input, c.gout, batch);
+      const j = refJvp(layout, c.theta, c.input, c.tangent, batch);
+      record('jacobian J v', compare(got.outputTangent, j.outputTangent, j.outputTangentScale, nb + layout.layers.length, 'outputTangent'));
+      record('jacobian Jᵀ g', compare(got.gradParams, b.gradParams, b.gradParamsScale, nb + D + got.chunk + Math.ceil(batch / got.chunk), 'gradParams'));
+    },
+  );
+
+  it('runs the output-Jacobian kernels exactly where the stationary kernels run, for hidden layers of one workgroup', () => {
+    const rows = (sizes: number[], options?: MlpKernelsOptions) => {
+      const k = new MlpKernels(g, mlpLayout(sizes), options);
+      const r = k.jacobianRows;
+      k.destroy();
+      return r;
+    };
+    const stationary = new MlpKernels(g, mlpLayout([4, 64, 2])).stationary;
+    expect(rows([4, 64, 64, 2])).toEqual(stationary ? [8, 8] : null);
+    expect(rows([5, 32, 1])).toEqual(stationary ? [4] : null);
+    // 128 units need two workgroups; 63 do not fit the kernels; no hidden layer; 9 outputs.
+    expect(rows([4, 128, 2])).toBeNull();
+    expect(rows([4, 63, 2])).toBeNull();
+    expect(rows([4, 2])).toBeNull();
+    expect(rows([4, 64, 9])).toBeNull();
+    expect(rows([4, 64, 64, 2], { stationary: false })).toBeNull();
+  });
+
   it.each(paths)('matches at batch 16384 on [4, 64, 64, 2] (%j)', async (options) => {
     const c = makeCase([4, 64, 64, 2], 16384, 7);
     check(c, await runAll(c, options));

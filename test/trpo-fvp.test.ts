@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getEnvSpec } from '../src/envs/registry.js';
 import type { EnvId } from '../src/envs/spaces.js';
 import { MlpKernels, mlpLayout, type MlpLayout } from '../src/kernels/mlp.js';
-import { fisherVectorProductOps, fvpScratch } from '../src/trpo/fvp.js';
+import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/trpo/fvp.js';
 import { PolicyKernels } from '../src/trpo/policy-kernels.js';
 import { runOps } from '../src/gpu/index.js';
 import { catKlGradNew, gaussKlGradNew } from './reference/heads.js';
@@ -40,15 +40,20 @@ function klGrad(layout: MlpLayout, discrete: boolean, A: number, thetaOld: Float
   return grad;
 }
 
-const CASES: Array<{ env: EnvId; hidden: number[]; N: number }> = [
+// Each case in forward mode and, where the device runs its kernels (the hidden layers of 32 and
+// 64 units on lavapipe), through the output Jacobian; the test says which one ran.
+const SHAPES: Array<{ env: EnvId; hidden: number[]; N: number }> = [
   { env: 'CartPole-v1', hidden: [7, 5], N: 65 },
   { env: 'CartPole-v1', hidden: [64, 64], N: 1000 },
   { env: 'Pendulum-v1', hidden: [9], N: 63 },
+  { env: 'Pendulum-v1', hidden: [64, 64], N: 257 },
   { env: 'PointMass-v0', hidden: [16, 16], N: 1000 },
+  { env: 'PointMass-v0', hidden: [32], N: 131 },
 ];
+const CASES = SHAPES.flatMap((c) => [true, false].map((outputJacobian) => ({ ...c, outputJacobian })));
 
 describe.skipIf(!gpu)('Fisher-vector product', () => {
-  it.each(CASES)('matches finite differences of ∇KL: $env, hidden $hidden, N $N', async ({ env, hidden, N }) => {
+  it.each(CASES)('matches finite differences of ∇KL: $env, hidden $hidden, N $N, output Jacobian $outputJacobian', async ({ env, hidden, N, outputJacobian }) => {
     const g = gpu!;
     const spec = getEnvSpec(env);
     const discrete = spec.actionSpace.type === 'Discrete';
@@ -63,7 +68,7 @@ describe.skipIf(!gpu)('Fisher-vector product', () => {
     const v32 = rnd.normals(P, 1);
     const damping = 0.1;
 
-    const mlp = new MlpKernels(g, layout);
+    const mlp = new MlpKernels(g, layout, { outputJacobian });
     const kernels = new PolicyKernels(g, spec, {
       n: N, nFvp: N, paramCount: P, logStdOffset: discrete ? P : Pmlp, candidates: 1,
       distOldOffset: 0, logpOldOffset: 0, maxKl: 0.01, shrink: 0.8, entCoef: 0, damping,
@@ -77,7 +82,14 @@ describe.skipIf(!gpu)('Fisher-vector product', () => {
     const stats = g.storage('t/stats', 64 * 4);
     const ctx = { gpu: g, mlp, kernels, theta, obs: obsBuf, dist, acts, batch: N, headDim: A, stats };
     const scratch = fvpScratch(ctx);
-    runOps(g, 'fvp-test', [mlp.forwardOp({ params: theta, input: obsBuf, output: dist, acts, batch: N }), ...fisherVectorProductOps(ctx, scratch, v, out)]);
+    // The path taken: through G exactly where asked for and the kernels fit.
+    expect(scratch.jacobian !== null).toBe(outputJacobian && mlp.jacobianRows !== null);
+    if (outputJacobian && mlp.stationary && hidden.every((h) => h === 32 || h === 64)) expect(scratch.jacobian).not.toBeNull();
+    runOps(g, 'fvp-test', [
+      mlp.forwardOp({ params: theta, input: obsBuf, output: dist, acts, batch: N }),
+      ...fvpPrepareOps(ctx, scratch),
+      ...fisherVectorProductOps(ctx, scratch, v, out),
+    ]);
     const fv = await g.readF32(out);
 
     const t0 = Float64Array.from(theta32);
@@ -96,7 +108,8 @@ describe.skipIf(!gpu)('Fisher-vector product', () => {
     let vv = 0;
     for (let i = 0; i < P; i++) { vfv += v32[i]! * fv[i]!; vv += v32[i]! ** 2; }
     expect(vfv).toBeGreaterThanOrEqual(damping * vv * (1 - 1e-5));
-    for (const b of [theta, obsBuf, v, out, dist, acts, stats, scratch.jv, scratch.mjv]) b.destroy();
+    for (const b of [theta, obsBuf, v, out, dist, acts, stats, scratch.jv, scratch.mjv, scratch.jacobian]) b?.destroy();
+    mlp.destroy();
     kernels.destroy();
   });
 });

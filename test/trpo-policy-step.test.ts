@@ -4,7 +4,7 @@ import { getEnvSpec } from '../src/envs/registry.js';
 import { runOps } from '../src/gpu/index.js';
 import { MlpKernels, mlpLayout } from '../src/kernels/mlp.js';
 import { resolveConfig } from '../src/trpo/config.js';
-import { fisherVectorProductOps, fvpScratch } from '../src/trpo/fvp.js';
+import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/trpo/fvp.js';
 import { lineSearch } from '../src/trpo/metrics.js';
 import { PolicyKernels } from '../src/trpo/policy-kernels.js';
 import { PolicyStep } from '../src/trpo/policy-step.js';
@@ -74,7 +74,12 @@ describe.skipIf(!gpu)('conjugate gradient on the GPU', () => {
       const acts = g.storage('cg/acts', mlp.actsLength(N) * 4);
       const fx = g.storage('cg/fx', P * 4);
       const ctx = { gpu: g, mlp, kernels, theta, obs, dist, acts, batch: N, headDim: A, stats: g.storage('cg/s2', 256) };
-      runOps(g, 'cg-check', [mlp.forwardOp({ params: theta, input: obs, output: dist, acts, batch: N }), ...fisherVectorProductOps(ctx, fvpScratch(ctx), step.vectors.x, fx)]);
+      const scratch = fvpScratch(ctx);
+      runOps(g, 'cg-check', [
+        mlp.forwardOp({ params: theta, input: obs, output: dist, acts, batch: N }),
+        ...fvpPrepareOps(ctx, scratch),
+        ...fisherVectorProductOps(ctx, scratch, step.vectors.x, fx),
+      ]);
       const [gv, xv, fxv, st] = (await g.readRanges([{ buffer: step.vectors.g }, { buffer: step.vectors.x }, { buffer: fx }, { buffer: stats }])).map(
         (b) => new Float32Array(b),
       );

@@ -84,7 +84,12 @@ export const STATIONARY_FAMILY = { forward: 'forward', jvp: 'jvp', delta: 'backw
  * `scalars` as f32 arrays, the other storage buffers as vec4 arrays.
  */
 export function declarations(kind: StationaryKind, scalars: ReadonlySet<string>): string {
-  return MLP_BINDINGS[STATIONARY_FAMILY[kind]]
+  return bindingDeclarations(STATIONARY_FAMILY[kind], scalars);
+}
+
+/** The binding declarations of a family of MLP_BINDINGS: `scalars` as f32 arrays, other storage as vec4. */
+export function bindingDeclarations(family: keyof typeof MLP_BINDINGS, scalars: ReadonlySet<string>): string {
+  return MLP_BINDINGS[family]
     .map(([name, access], i) => {
       if (access === 'uniform') return `@group(0) @binding(${i}) var<uniform> ${name}: MlpParams;`;
       const mode = access === 'storage' ? 'read_write' : 'read';
@@ -125,7 +130,7 @@ export function holdRows(name: string, R: number, C: number, at: (row: string, c
 }
 
 /** The workgroup's parameter set, slice of the samples and first row; spare workgroups leave. */
-const PROLOGUE = (R: number) => `
+export const PROLOGUE = (R: number) => `
   let g = wid.x + wid.y * nwg.x;
   if (g >= p.groups) { return; }
   let pset = g / p.groupsPerSet;

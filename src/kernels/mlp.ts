@@ -40,6 +40,7 @@ import {
   type StationaryShape,
 } from './mlp-stationary.js';
 import { thinFits, thinWgsl } from './mlp-thin.js';
+import { JACOBIAN_MAX_OUTPUTS, jacobianWgsl, type JacobianShape } from './mlp-jacobian.js';
 import accumulateWgsl from '../shaders/mlp_accumulate.wgsl?raw';
 import backwardWgsl from '../shaders/mlp_backward.wgsl?raw';
 import commonWgsl from '../shaders/mlp_common.wgsl?raw';
@@ -153,6 +154,45 @@ export interface MlpJvpArgs {
   batch: number;
 }
 
+/**
+ * The output Jacobian G (mlp-jacobian.ts): for each network output j and hidden layer l,
+ * ∂out_j/∂z_l per sample, in the layout of acts, output j's copy at j·actsLength(batch).
+ */
+export interface MlpJacobianArgs {
+  params: GPUBuffer;
+  paramOffset?: number;
+  /** Activations written by forwardOp (set 0) for these parameters. */
+  acts: GPUBuffer;
+  /** Receives G: jacobianLength(batch) floats. */
+  jacobian: GPUBuffer;
+  batch: number;
+}
+
+/** J_n · tangent for every sample n through G (same result as jvpOp). */
+export interface MlpJacobianVectorArgs {
+  input: GPUBuffer;
+  acts: GPUBuffer;
+  jacobian: GPUBuffer;
+  tangent: GPUBuffer;
+  tangentOffset?: number;
+  /** Receives [batch][out]. */
+  outputTangent: GPUBuffer;
+  batch: number;
+}
+
+/** Σ_n J_nᵀ gradOutput_n through G (the parameter gradient of backwardOp, same result). */
+export interface MlpJacobianTransposeArgs {
+  input: GPUBuffer;
+  acts: GPUBuffer;
+  jacobian: GPUBuffer;
+  /** [batch][out]. */
+  gradOutput: GPUBuffer;
+  /** Receives paramCount floats at gradParamsOffset (overwritten). */
+  gradParams: GPUBuffer;
+  gradParamsOffset?: number;
+  batch: number;
+}
+
 export interface MlpKernelsOptions {
   /**
    * Invocations per workgroup of the per-sample kernels. Default 64; dense-layer kernels halve it
@@ -184,6 +224,12 @@ export interface MlpKernelsOptions {
    * lavapipe). Default true; false keeps the row-broadcast subgroup kernels everywhere.
    */
   stationary?: boolean;
+  /**
+   * Let jacobianVectorOp and jacobianTransposeOp run where they fit (see jacobianRows), so that
+   * the Fisher-vector product goes through the output Jacobian. Default true; false keeps forward
+   * mode (jvpOp, backwardOp) there too, for comparisons.
+   */
+  outputJacobian?: boolean;
 }
 
 const F32 = 4;
@@ -231,6 +277,7 @@ function checkDistinct(op: string, written: Record<string, GPUBuffer | undefined
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 interface Step {
   kernel: Kernel<string>;
@@ -248,6 +295,7 @@ export class MlpKernels {
   readonly subgroups: boolean;
   /** Whether layers that fit them run the weight-stationary kernels (see the option). */
   readonly stationary: boolean;
+  private readonly outputJacobian: boolean;
   private readonly gradChunkOption: number | undefined;
   private readonly owned = new Set<GPUBuffer>();
   /** Bound where a kernel's binding is unused; one per access mode, as a buffer may not be both. */
@@ -281,6 +329,10 @@ export class MlpKernels {
     }
     // A workgroup of the stationary kernels is exactly one subgroup of STATIONARY_LANES lanes.
     this.stationary = (options.stationary ?? true) && this.subgroups && sg!.min === STATIONARY_LANES && sg!.max === STATIONARY_LANES;
+    if (options.outputJacobian !== undefined && typeof options.outputJacobian !== 'boolean') {
+      throw new Error(`mlp: outputJacobian must be true or false, got ${String(options.outputJacobian)}`);
+    }
+    this.outputJacobian = options.outputJacobian ?? true;
     this.dummyRead = this.track(gpu.buffer('mlp/unused-read', 16, GPUBufferUsage.STORAGE));
     this.dummyWrite = this.track(gpu.buffer('mlp/unused-write', 16, GPUBufferUsage.STORAGE));
   }
@@ -471,6 +523,53 @@ export class MlpKernels {
     };
   }
 
+  /** Layer l of the forward pass over `sets` parameter vectors: tanh into acts, or the output layer into `output`. */
+  private forwardStep(
+    l: number,
+    a: { params: GPUBuffer; paramOffset: number; paramStride: number; input: GPUBuffer; acts: GPUBuffer; output: GPUBuffer; batch: number; sets: number; label: string; owned: GPUBuffer[] },
+  ): Step {
+    const { batch, sets, owned } = a;
+    const L = this.layout.layers.length;
+    const layer = this.layout.layers[l]!;
+    const actsLen = this.actsLength(batch);
+    const first = l === 0;
+    const last = l === L - 1;
+    const values = {
+      batch,
+      inDim: layer.inDim,
+      outDim: layer.outDim,
+      wBase: a.paramOffset + layer.wOffset,
+      bBase: a.paramOffset + layer.bOffset,
+      paramStride: a.paramStride,
+      xBase: first ? 0 : this.actsOffset(l - 1, batch),
+      xSetStride: actsLen,
+      yBase: last ? 0 : this.actsOffset(l, batch),
+      ySetStride: last ? batch * layer.outDim : actsLen,
+    };
+    const resources = {
+      theta: a.params,
+      input: first ? a.input : this.dummyRead,
+      acts: a.acts,
+      output: last ? a.output : this.dummyWrite,
+    };
+    const label = `${a.label}/layer${l}`;
+    const stationary = this.stationaryStep({
+      shape: { kind: 'forward', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
+      offsets: [values.xBase, values.xSetStride, values.yBase, values.ySetStride],
+      batch,
+      sets,
+      label,
+      values,
+      resources,
+      owned,
+    });
+    if (stationary) return stationary;
+    const kernel = this.denseKernel('forward', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
+    const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim, sets);
+    const p = this.uniform(`${label}/params`, { ...values, groupsPerSet, groups }, owned);
+    return { kernel, group: kernel.bind({ p, ...resources }, label), grid };
+  }
+
   forwardOp(args: MlpForwardArgs): MlpOp {
     const { layout } = this;
     const batch = checkInt('batch', args.batch, 1);
@@ -487,44 +586,9 @@ export class MlpKernels {
 
     const owned: GPUBuffer[] = [];
     const acts = args.acts ?? (L > 1 ? this.scratch('mlp-forward/acts', sets * actsLen, owned) : this.dummyWrite);
-    const steps = layout.layers.map((layer, l): Step => {
-      const first = l === 0;
-      const last = l === L - 1;
-      const values = {
-        batch,
-        inDim: layer.inDim,
-        outDim: layer.outDim,
-        wBase: paramOffset + layer.wOffset,
-        bBase: paramOffset + layer.bOffset,
-        paramStride,
-        xBase: first ? 0 : this.actsOffset(l - 1, batch),
-        xSetStride: actsLen,
-        yBase: last ? 0 : this.actsOffset(l, batch),
-        ySetStride: last ? batch * layer.outDim : actsLen,
-      };
-      const resources = {
-        theta: args.params,
-        input: first ? args.input : this.dummyRead,
-        acts,
-        output: last ? args.output : this.dummyWrite,
-      };
-      const label = `mlp-forward/layer${l}`;
-      const stationary = this.stationaryStep({
-        shape: { kind: 'forward', rows: layer.outDim, sum: layer.inDim, first, hidden: !last, fromUser: false },
-        offsets: [values.xBase, values.xSetStride, values.yBase, values.ySetStride],
-        batch,
-        sets,
-        label,
-        values,
-        resources,
-        owned,
-      });
-      if (stationary) return stationary;
-      const kernel = this.denseKernel('forward', layer.outDim, batch, { HIDDEN: !last, FIRST: first });
-      const { groupsPerSet, groups, grid } = this.denseGroups(batch, layer.outDim, sets);
-      const p = this.uniform(`${label}/params`, { ...values, groupsPerSet, groups }, owned);
-      return { kernel, group: kernel.bind({ p, ...resources }, label), grid };
-    });
+    const steps = layout.layers.map((_, l) =>
+      this.forwardStep(l, { params: args.params, paramOffset, paramStride, input: args.input, acts, output: args.output, batch, sets, label: 'mlp-forward', owned }),
+    );
     return this.op('mlp-forward', steps, owned);
   }
 
@@ -573,38 +637,130 @@ export class MlpKernels {
     const chunks = Math.ceil(batch / chunkLen);
     const partial = this.scratch('mlp-backward/partial-sums', chunks * P, owned);
     const steps: Step[] = [];
-    const bindings = (over: Partial<Record<'input' | 'gradOutput' | 'acts' | 'deltas' | 'result', GPUBuffer>>) => ({
-      theta: args.params,
-      input: this.dummyRead,
-      gradOutput: this.dummyRead,
-      acts: this.dummyRead,
-      deltas: this.dummyWrite,
-      result: this.dummyWrite,
-      ...over,
-    });
-
     // Deltas, top down: g_{l-1} from g_l (layer l's matrix transposed), then dL/dinput.
+    steps.push(
+      ...this.deltaSteps({ params: args.params, paramOffset, acts: args.acts, gradOutput: args.gradOutput, gradInput: args.gradInput, deltas, deltasBase: 0, batch, label: 'mlp-backward', owned }),
+    );
+
+    // Parameter gradients per chunk of the batch, then the sum over chunks.
+    layout.layers.forEach((_, l) =>
+      steps.push(this.gradStep(l, { input: args.input, acts: args.acts, gradOutput: args.gradOutput, deltas, partial, chunkLen, chunks, batch, label: 'mlp-backward', owned })),
+    );
+    steps.push(this.sumChunksStep({ partial, chunks, gradParams: args.gradParams, gradParamsOffset, label: 'mlp-backward', owned }));
+    return this.op('mlp-backward', steps, owned);
+  }
+  /**
+   * Layer l's parameter gradient over chunks of the batch into `partial` ([chunks][paramCount]):
+   * from the user's gradOutput for the output layer, from `deltas` (the layout of acts) below it.
+   */
+  private gradStep(
+    l: number,
+    a: { input: GPUBuffer; acts: GPUBuffer; gradOutput: GPUBuffer; deltas: GPUBuffer; partial: GPUBuffer; chunkLen: number; chunks: number; batch: number; label: string; owned: GPUBuffer[] },
+  ): Step {
+    const { batch, chunkLen, chunks, owned } = a;
+    const L = this.layout.layers.length;
+    const layer = this.layout.layers[l]!;
+    const fromUser = l === L - 1;
+    const values = {
+      batch,
+      inDim: layer.inDim,
+      outDim: layer.outDim,
+      wBase: layer.wOffset,
+      bBase: layer.bOffset,
+      xBase: fromUser ? 0 : this.actsOffset(l, batch),
+      hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
+      chunkLen,
+      chunks,
+      paramCount: this.layout.paramCount,
+    };
+    const resources = {
+      theta: this.dummyRead,
+      input: l === 0 ? a.input : this.dummyRead,
+      gradOutput: fromUser ? a.gradOutput : this.dummyRead,
+      acts: l === 0 ? this.dummyRead : a.acts,
+      deltas: fromUser ? this.dummyWrite : a.deltas,
+      result: a.partial,
+    };
+    const label = `${a.label}/params${l}`;
+    const stationary = this.stationaryStep({
+      shape: { kind: 'grad', rows: layer.outDim, sum: layer.inDim, first: l === 0, hidden: false, fromUser },
+      offsets: [values.xBase, values.hBase],
+      batch,
+      sets: 1,
+      label,
+      values,
+      resources,
+      owned,
+    });
+    if (stationary) return stationary;
+    const { rows, cols, colWidth } = this.gradTile(layer);
+    const colBlocks = Math.ceil((layer.inDim + 1) / (colWidth * cols));
+    const rowBlocks = Math.ceil(layer.outDim / rows);
+    const groups = colBlocks * rowBlocks * chunks;
+    const kernel = this.backwardKernel('mlp_backward_params', {
+      WG: colWidth,
+      ROWS: rows,
+      COLS: cols,
+      G_FROM_USER: fromUser ? 1 : 0,
+      X_FROM_USER: l === 0 ? 1 : 0,
+    });
+    const p = this.uniform(`${label}/params`, { ...values, groups, colBlocks, rowBlocks }, owned);
+    return { kernel, group: kernel.bind({ p, ...resources }, label), grid: this.grid(groups) };
+  }
+
+  /** gradParams[gradParamsOffset..] = the sum over chunks of `partial` ([chunks][paramCount]). */
+  private sumChunksStep(a: { partial: GPUBuffer; chunks: number; gradParams: GPUBuffer; gradParamsOffset: number; label: string; owned: GPUBuffer[] }): Step {
+    const P = this.layout.paramCount;
+    const kernel = this.backwardKernel('mlp_sum_chunks', { WG: this.wg });
+    const p = this.uniform(`${a.label}/sum/params`, { chunks: a.chunks, paramCount: P, outBase: a.gradParamsOffset }, a.owned);
+    const [sx, sy] = grid1d(P, this.wg, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    const resources = { theta: this.dummyRead, input: this.dummyRead, gradOutput: this.dummyRead, acts: this.dummyRead, deltas: a.partial, result: a.gradParams };
+    return { kernel, group: kernel.bind({ p, ...resources }, `${a.label}/sum`), grid: [sx, sy] };
+  }
+
+  /**
+   * The backward deltas, top down: g_{l-1} from g_l (layer l's matrix transposed), into `deltas`
+   * (the layout of acts, from float deltasBase), then dL/dinput if `gradInput` is given.
+   */
+  private deltaSteps(a: {
+    params: GPUBuffer;
+    paramOffset: number;
+    acts: GPUBuffer;
+    gradOutput: GPUBuffer;
+    gradInput?: GPUBuffer | undefined;
+    deltas: GPUBuffer;
+    deltasBase: number;
+    batch: number;
+    label: string;
+    owned: GPUBuffer[];
+  }): Step[] {
+    const { layout } = this;
+    const { batch, deltas, deltasBase, owned } = a;
+    const L = layout.layers.length;
+    const steps: Step[] = [];
     for (let l = L - 1; l >= 0; l--) {
       const inputGrad = l === 0;
-      if (inputGrad && !args.gradInput) break;
+      if (inputGrad && !a.gradInput) break;
       const layer = layout.layers[l]!;
       const fromUser = l === L - 1;
       const values = {
         batch,
         inDim: layer.outDim,
         outDim: layer.inDim,
-        wBase: paramOffset + layer.wOffset,
-        xBase: fromUser ? 0 : this.actsOffset(l, batch),
+        wBase: a.paramOffset + layer.wOffset,
+        xBase: fromUser ? 0 : deltasBase + this.actsOffset(l, batch),
         hBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
-        yBase: inputGrad ? 0 : this.actsOffset(l - 1, batch),
+        yBase: inputGrad ? 0 : deltasBase + this.actsOffset(l - 1, batch),
       };
-      const resources = bindings({
-        gradOutput: fromUser ? args.gradOutput : this.dummyRead,
-        acts: inputGrad ? this.dummyRead : args.acts,
+      const resources = {
+        theta: a.params,
+        input: this.dummyRead,
+        gradOutput: fromUser ? a.gradOutput : this.dummyRead,
+        acts: inputGrad ? this.dummyRead : a.acts,
         deltas,
-        result: inputGrad ? args.gradInput! : this.dummyWrite,
-      });
-      const label = `mlp-backward/delta${l}`;
+        result: inputGrad ? a.gradInput! : this.dummyWrite,
+      };
+      const label = `${a.label}/delta${l}`;
       const stationary = this.stationaryStep({
         shape: { kind: 'delta', rows: layer.inDim, sum: layer.outDim, first: false, hidden: !inputGrad, fromUser },
         offsets: [values.xBase, values.hBase, values.yBase],
@@ -624,68 +780,154 @@ export class MlpKernels {
       const p = this.uniform(`${label}/params`, { ...values, groupsPerSet, groups }, owned);
       steps.push({ kernel, group: kernel.bind({ p, ...resources }, label), grid });
     }
+    return steps;
+  }
 
-    // Parameter gradients per chunk of the batch, then the sum over chunks.
-    layout.layers.forEach((layer, l) => {
-      const fromUser = l === L - 1;
+  /** Floats of the output Jacobian (MlpJacobianArgs) for `batch` samples. */
+  jacobianLength(batch: number): number {
+    return this.layout.sizes[this.layout.layers.length]! * this.actsLength(batch);
+  }
+
+  /**
+   * Rows per lane of each hidden layer's kernels in mlp-jacobian.ts, or null where they do not
+   * run (then the Fisher-vector product keeps forward mode: jvpOp, backwardOp): they need the
+   * option outputJacobian, the stationary kernels' device, at least one hidden layer, at most JACOBIAN_MAX_OUTPUTS outputs,
+   * and each hidden layer's rows held by the 8 lanes of one workgroup (32 or 64 units).
+   */
+  get jacobianRows(): Array<4 | 8> | null {
+    const { layers, sizes } = this.layout;
+    if (!this.outputJacobian || !this.stationary || layers.length < 2 || sizes[layers.length]! > JACOBIAN_MAX_OUTPUTS) return null;
+    const rows: Array<4 | 8> = [];
+    for (const layer of layers.slice(0, -1)) {
+      const R = stationaryRows('grad', layer.outDim, Math.ceil(layer.inDim / 4) * 4);
+      if (R === null || layer.outDim !== STATIONARY_LANES * R) return null;
+      rows.push(R);
+    }
+    return rows;
+  }
+
+  /** G for the batch: one backward pass of deltas per output j, from the unit gradient e_j. */
+  outputJacobianOp(args: MlpJacobianArgs): MlpOp {
+    const { layout } = this;
+    const batch = checkInt('batch', args.batch, 1);
+    const paramOffset = checkInt('paramOffset', args.paramOffset ?? 0, 0);
+    const L = layout.layers.length;
+    const D = layout.sizes[L]!;
+    if (L < 2) throw new Error('outputJacobian: the network has no hidden layer, so G is empty');
+    checkBuffer('outputJacobian', 'params', args.params, paramOffset + layout.paramCount);
+    checkBuffer('outputJacobian', 'acts', args.acts, this.actsLength(batch));
+    checkBuffer('outputJacobian', 'jacobian', args.jacobian, this.jacobianLength(batch));
+    checkDistinct('outputJacobian', { jacobian: args.jacobian }, { params: args.params, acts: args.acts });
+    const owned: GPUBuffer[] = [];
+    const steps = range(D).flatMap((j) => {
+      const unit = new Float32Array(batch * D);
+      for (let n = 0; n < batch; n++) unit[n * D + j] = 1;
+      const gradOutput = this.track(this.gpu.upload(`mlp-jacobian/unit${j}`, unit));
+      owned.push(gradOutput);
+      const deltasBase = j * this.actsLength(batch);
+      return this.deltaSteps({ params: args.params, paramOffset, acts: args.acts, gradOutput, deltas: args.jacobian, deltasBase, batch, label: `mlp-jacobian/out${j}`, owned });
+    });
+    return this.op('mlp-jacobian', steps, owned);
+  }
+
+  /** outputTangent = J tangent through G: the output layer's Ẇ a + ḃ, then each hidden layer adds G (Ẇ a + ḃ). */
+  jacobianVectorOp(args: MlpJacobianVectorArgs): MlpOp {
+    const { layout } = this;
+    const rows = this.jacobianRows;
+    if (!rows) throw new Error('jacobianVectorOp: not available for this network on this device (see jacobianRows)');
+    const batch = checkInt('batch', args.batch, 1);
+    const tangentOffset = checkInt('tangentOffset', args.tangentOffset ?? 0, 0);
+    const L = layout.layers.length;
+    const D = layout.sizes[L]!;
+    checkBuffer('jacobianVector', 'input', args.input, batch * layout.sizes[0]!);
+    checkBuffer('jacobianVector', 'acts', args.acts, this.actsLength(batch));
+    checkBuffer('jacobianVector', 'jacobian', args.jacobian, this.jacobianLength(batch));
+    checkBuffer('jacobianVector', 'tangent', args.tangent, tangentOffset + layout.paramCount);
+    checkBuffer('jacobianVector', 'outputTangent', args.outputTangent, batch * D);
+    checkDistinct('jacobianVector', { outputTangent: args.outputTangent }, { input: args.input, acts: args.acts, jacobian: args.jacobian, tangent: args.tangent });
+    const owned: GPUBuffer[] = [];
+    // The output layer is a forward layer with the tangent as its parameters (no activation).
+    const steps = [
+      this.forwardStep(L - 1, {
+        params: args.tangent,
+        paramOffset: tangentOffset,
+        paramStride: layout.paramCount,
+        input: args.input,
+        acts: args.acts,
+        output: args.outputTangent,
+        batch,
+        sets: 1,
+        label: 'mlp-jacobian-vector',
+        owned,
+      }),
+    ];
+    layout.layers.slice(0, -1).forEach((layer, l) => {
+      const shape = { kind: 'tangent' as const, rows: layer.outDim, inDim: layer.inDim, R: rows[l]!, first: l === 0, outputs: D };
       const values = {
         batch,
-        inDim: layer.inDim,
-        outDim: layer.outDim,
+        w2Base: tangentOffset + layer.wOffset,
+        b2Base: tangentOffset + layer.bOffset,
+        hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
+        yBase: this.actsOffset(l, batch),
+        ySetStride: this.actsLength(batch),
+      };
+      const resources = { theta: this.dummyRead, tangent: args.tangent, input: args.input, acts: args.acts, dacts: args.jacobian, outputTangent: args.outputTangent };
+      steps.push(this.jacobianStep(shape, values, resources, `mlp-jacobian-vector/layer${l}`, owned));
+    });
+    return this.op('mlp-jacobian-vector', steps, owned);
+  }
+
+  /** gradParams = Σ_n J_nᵀ gradOutput_n through G: each hidden layer's ∂W, ∂b from Gᵀ g, the output layer's from g. */
+  jacobianTransposeOp(args: MlpJacobianTransposeArgs): MlpOp {
+    const { layout } = this;
+    const rows = this.jacobianRows;
+    if (!rows) throw new Error('jacobianTransposeOp: not available for this network on this device (see jacobianRows)');
+    const batch = checkInt('batch', args.batch, 1);
+    const gradParamsOffset = checkInt('gradParamsOffset', args.gradParamsOffset ?? 0, 0);
+    const L = layout.layers.length;
+    const D = layout.sizes[L]!;
+    const P = layout.paramCount;
+    checkBuffer('jacobianTranspose', 'input', args.input, batch * layout.sizes[0]!);
+    checkBuffer('jacobianTranspose', 'acts', args.acts, this.actsLength(batch));
+    checkBuffer('jacobianTranspose', 'jacobian', args.jacobian, this.jacobianLength(batch));
+    checkBuffer('jacobianTranspose', 'gradOutput', args.gradOutput, batch * D);
+    checkBuffer('jacobianTranspose', 'gradParams', args.gradParams, gradParamsOffset + P);
+    checkDistinct('jacobianTranspose', { gradParams: args.gradParams }, { input: args.input, acts: args.acts, jacobian: args.jacobian, gradOutput: args.gradOutput });
+    const owned: GPUBuffer[] = [];
+    const chunkLen = this.gradChunk(batch);
+    const chunks = Math.ceil(batch / chunkLen);
+    const partial = this.scratch('mlp-jacobian-transpose/partial-sums', chunks * P, owned);
+    const steps = layout.layers.slice(0, -1).map((layer, l) => {
+      const shape = { kind: 'cotangent' as const, rows: layer.outDim, inDim: layer.inDim, R: rows[l]!, first: l === 0, outputs: D };
+      const values = {
+        batch,
         wBase: layer.wOffset,
         bBase: layer.bOffset,
-        xBase: fromUser ? 0 : this.actsOffset(l, batch),
         hBase: l === 0 ? 0 : this.actsOffset(l - 1, batch),
+        yBase: this.actsOffset(l, batch),
+        ySetStride: this.actsLength(batch),
         chunkLen,
         chunks,
         paramCount: P,
       };
-      const resources = bindings({
-        input: l === 0 ? args.input : this.dummyRead,
-        gradOutput: fromUser ? args.gradOutput : this.dummyRead,
-        acts: l === 0 ? this.dummyRead : args.acts,
-        deltas: fromUser ? this.dummyWrite : deltas,
-        result: partial,
-      });
-      const label = `mlp-backward/params${l}`;
-      const stationary = this.stationaryStep({
-        shape: { kind: 'grad', rows: layer.outDim, sum: layer.inDim, first: l === 0, hidden: false, fromUser },
-        offsets: [values.xBase, values.hBase],
-        batch,
-        sets: 1,
-        label,
-        values,
-        resources,
-        owned,
-      });
-      if (stationary) {
-        steps.push(stationary);
-        return;
-      }
-      const { rows, cols, colWidth } = this.gradTile(layer);
-      const colBlocks = Math.ceil((layer.inDim + 1) / (colWidth * cols));
-      const rowBlocks = Math.ceil(layer.outDim / rows);
-      const groups = colBlocks * rowBlocks * chunks;
-      const kernel = this.backwardKernel('mlp_backward_params', {
-        WG: colWidth,
-        ROWS: rows,
-        COLS: cols,
-        G_FROM_USER: fromUser ? 1 : 0,
-        X_FROM_USER: l === 0 ? 1 : 0,
-      });
-      const p = this.uniform(`${label}/params`, { ...values, groups, colBlocks, rowBlocks }, owned);
-      steps.push({ kernel, group: kernel.bind({ p, ...resources }, label), grid: this.grid(groups) });
+      const resources = { theta: this.dummyRead, input: args.input, gradOutput: args.gradOutput, acts: args.acts, deltas: args.jacobian, result: partial };
+      return this.jacobianStep(shape, values, resources, `mlp-jacobian-transpose/params${l}`, owned);
     });
+    const label = 'mlp-jacobian-transpose';
+    steps.push(this.gradStep(L - 1, { input: args.input, acts: args.acts, gradOutput: args.gradOutput, deltas: this.dummyWrite, partial, chunkLen, chunks, batch, label, owned }));
+    steps.push(this.sumChunksStep({ partial, chunks, gradParams: args.gradParams, gradParamsOffset, label, owned }));
+    return this.op(label, steps, owned);
+  }
 
-    const sumKernel = this.backwardKernel('mlp_sum_chunks', { WG: this.wg });
-    const sumParams = this.uniform('mlp-backward/sum/params', { chunks, paramCount: P, outBase: gradParamsOffset }, owned);
-    const [sx, sy] = grid1d(P, this.wg, this.gpu.limits.maxComputeWorkgroupsPerDimension);
-    steps.push({
-      kernel: sumKernel,
-      group: sumKernel.bind({ p: sumParams, ...bindings({ deltas: partial, result: args.gradParams }) }, 'mlp-backward/sum'),
-      grid: [sx, sy],
-    });
-    return this.op('mlp-backward', steps, owned);
+  /** A kernel of mlp-jacobian.ts over the batch: slices of 8-sample groups (tangent) or chunks (cotangent). */
+  private jacobianStep(shape: JacobianShape, values: MlpParamValues, resources: Record<string, GPUBuffer>, label: string, owned: GPUBuffer[]): Step {
+    const family = shape.kind === 'tangent' ? 'jvp' : 'backward';
+    const bindings = MLP_BINDINGS[family] as ReadonlyArray<readonly [string, BindingKind]>;
+    const kernel = Kernel.get(this.gpu, { label: `mlp-jacobian-${shape.kind}`, entryPoint: 'main', bindings, code: jacobianWgsl(shape) });
+    const batch = values.batch!;
+    const chunks = shape.kind === 'cotangent' ? values.chunks! : Math.min(Math.ceil(batch / 64), 64);
+    const p = this.uniform(`${label}/params`, { ...values, rowBlocks: 1, chunks, groupsPerSet: chunks, groups: chunks }, owned);
+    return { kernel, group: kernel.bind({ p, ...resources }, label), grid: this.grid(chunks) };
   }
 
   jvpOp(args: MlpJvpArgs): MlpOp {

@@ -3,6 +3,12 @@
  * forward mode for J v, the distribution's Fisher M at θ_old, reverse mode for Jᵀ(·), plus the
  * log-std block (2·I) of Gaussian policies. This is the Hessian of mean KL(π_old ‖ π_θ) at θ_old,
  * positive semi-definite by construction, with no double backprop.
+ *
+ * J is the same for every product of a conjugate-gradient run, and the network has few outputs,
+ * so where the device runs the kernels of mlp-jacobian.ts (MlpKernels.jacobianRows) the run first
+ * keeps the output Jacobian G per sample (one backward pass per output: fvpPrepareOps), and each
+ * product then costs one matrix product per layer each way instead of two: the same F v up to the
+ * order of the sums, in about half the arithmetic.
  */
 import type { Gpu, Op } from '../gpu/index.js';
 import type { MlpKernels } from '../kernels/mlp.js';
@@ -24,26 +30,40 @@ export interface FvpContext {
   stats: GPUBuffer;
 }
 
-/** Scratch for the FVP (J v and M J v), shared by every product of one context. */
-export function fvpScratch(ctx: FvpContext): { jv: GPUBuffer; mjv: GPUBuffer } {
+/** Scratch for the FVP (J v, M J v and, where used, the output Jacobian G), shared by every product of one context. */
+export interface FvpScratch {
+  jv: GPUBuffer;
+  mjv: GPUBuffer;
+  jacobian: GPUBuffer | null;
+}
+
+export function fvpScratch(ctx: FvpContext): FvpScratch {
+  const { gpu, mlp, batch, headDim } = ctx;
   return {
-    jv: ctx.gpu.storage('fvp/jv', ctx.batch * ctx.headDim * 4),
-    mjv: ctx.gpu.storage('fvp/mjv', ctx.batch * ctx.headDim * 4),
+    jv: gpu.storage('fvp/jv', batch * headDim * 4),
+    mjv: gpu.storage('fvp/mjv', batch * headDim * 4),
+    jacobian: mlp.jacobianRows ? gpu.storage('fvp/jacobian', mlp.jacobianLength(batch) * 4) : null,
   };
 }
 
+/** Ops run once before the products of a CG run (after θ_old's forward pass): G, where used. */
+export function fvpPrepareOps(ctx: FvpContext, scratch: FvpScratch): Array<Op & { destroy?: () => void }> {
+  const { mlp, theta, acts, batch } = ctx;
+  return scratch.jacobian ? [mlp.outputJacobianOp({ params: theta, acts, jacobian: scratch.jacobian, batch })] : [];
+}
+
 /** Ops computing out = F v (both flat parameter vectors). */
-export function fisherVectorProductOps(
-  ctx: FvpContext,
-  scratch: { jv: GPUBuffer; mjv: GPUBuffer },
-  v: GPUBuffer,
-  out: GPUBuffer,
-): Array<Op & { destroy?: () => void }> {
+export function fisherVectorProductOps(ctx: FvpContext, scratch: FvpScratch, v: GPUBuffer, out: GPUBuffer): Array<Op & { destroy?: () => void }> {
   const { mlp, kernels, theta, obs, acts, dist, batch, stats } = ctx;
+  const { jv, mjv, jacobian } = scratch;
   return [
-    mlp.jvpOp({ params: theta, input: obs, acts, tangent: v, outputTangent: scratch.jv, batch }),
-    kernels.op('fisher_mul', batch, { theta, dist, aux: scratch.jv, out: scratch.mjv, stats }),
-    mlp.backwardOp({ params: theta, input: obs, acts, gradOutput: scratch.mjv, gradParams: out, batch }),
+    jacobian
+      ? mlp.jacobianVectorOp({ input: obs, acts, jacobian, tangent: v, outputTangent: jv, batch })
+      : mlp.jvpOp({ params: theta, input: obs, acts, tangent: v, outputTangent: jv, batch }),
+    kernels.op('fisher_mul', batch, { theta, dist, aux: jv, out: mjv, stats }),
+    jacobian
+      ? mlp.jacobianTransposeOp({ input: obs, acts, jacobian, gradOutput: mjv, gradParams: out, batch })
+      : mlp.backwardOp({ params: theta, input: obs, acts, gradOutput: mjv, gradParams: out, batch }),
     kernels.op('fvp_finish', kernels.paramCount, { theta, aux: v, out, stats }),
   ];
 }

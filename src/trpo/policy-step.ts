@@ -19,7 +19,7 @@ import type { MlpKernels } from '../kernels/mlp.js';
 import { axpyOp, copyOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../kernels/vec.js';
 import { dotOp, meanOp, sumOp } from '../kernels/reduce.js';
 import { derived, type TRPOConfig } from './config.js';
-import { fisherVectorProductOps, fvpScratch, type FvpContext } from './fvp.js';
+import { fisherVectorProductOps, fvpPrepareOps, fvpScratch, type FvpContext } from './fvp.js';
 import { PolicyKernels } from './policy-kernels.js';
 import { lineSearchGate } from './line-search-gate.js';
 import { CAND_BASE, stat, type StatSlot } from './stats.js';
@@ -118,7 +118,8 @@ export class PolicyStep {
     if (nFvp !== N) push(mlp.forwardOp({ params: theta, input: obs, output: fvpDist, acts: fvpActs, batch: nFvp }));
     const fvpCtx: FvpContext = { gpu, mlp, kernels: k, theta, obs, dist: fvpDist, acts: fvpActs, batch: nFvp, headDim: A, stats };
     const scratch = fvpScratch(fvpCtx);
-    this.owned.push(scratch.jv, scratch.mjv);
+    this.owned.push(scratch.jv, scratch.mjv, ...(scratch.jacobian ? [scratch.jacobian] : []));
+    fvpPrepareOps(fvpCtx, scratch).forEach(push);
     const fvp = (v: GPUBuffer, out: GPUBuffer) => fisherVectorProductOps(fvpCtx, scratch, v, out).forEach(push);
     const x = buf('x', P);
     const r = buf('r', P);

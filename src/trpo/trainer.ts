@@ -44,6 +44,13 @@ export interface TrainerOptions {
    */
   stationaryKernels?: boolean;
   /**
+   * Where the stationary kernels run and the policy's hidden layers fit them, compute each
+   * conjugate-gradient run's Fisher-vector products through the policy's output Jacobian, kept
+   * once per run (src/trpo/fvp.ts): half the arithmetic of forward mode, the same products to
+   * rounding. false keeps forward mode, for comparisons. Default true.
+   */
+  outputJacobian?: boolean;
+  /**
    * A second device to run the value fit on, at the same time as the policy step on `gpu` (the
    * caller keeps ownership). For CPU drivers such as lavapipe, where one device runs one dispatch
    * at a time and a small dispatch does not keep two cores busy: two devices do. The results
@@ -224,6 +231,7 @@ export class Trainer {
     env: EnvId,
     stationaryKernels = true,
     fitGpu: Gpu | null = null,
+    outputJacobian = true,
   ) {
     const spec = (this.spec = getEnvSpec(env));
     const cfg = config;
@@ -244,7 +252,7 @@ export class Trainer {
     this.value = gpu.upload('value/phi', phi0);
     this.stats = gpu.storage('stats', statCount(cfg.lineSearchSteps) * 4);
 
-    const policyMlp = new MlpKernels(gpu, this.policyLayout, { stationary: stationaryKernels });
+    const policyMlp = new MlpKernels(gpu, this.policyLayout, { stationary: stationaryKernels, outputJacobian });
     const valueMlp = new MlpKernels(gpu, this.valueLayout, { stationary: stationaryKernels });
     const fitMlp = fitGpu ? new MlpKernels(fitGpu, this.valueLayout, { stationary: stationaryKernels }) : valueMlp;
     this.mlps = fitGpu ? [policyMlp, valueMlp, fitMlp] : [policyMlp, valueMlp];
@@ -300,6 +308,8 @@ export class Trainer {
     const config = resolveConfig(options.config ?? {}, presetConfig(options.preset ?? 'default'));
     const stationary = options.stationaryKernels ?? true;
     if (typeof stationary !== 'boolean') throw new ConfigError('stationaryKernels', stationary, 'true or false');
+    const outputJacobian = options.outputJacobian ?? true;
+    if (typeof outputJacobian !== 'boolean') throw new ConfigError('outputJacobian', outputJacobian, 'true or false');
     const fitGpu = options.valueFitGpu;
     if (fitGpu !== undefined && (typeof fitGpu !== 'object' || fitGpu === null || !('device' in fitGpu))) {
       throw new ConfigError('valueFitGpu', fitGpu, 'a Gpu from createGpu(), other than `gpu`');
@@ -309,7 +319,7 @@ export class Trainer {
     }
     const gpu = options.gpu ?? (await createGpu());
     try {
-      return new Trainer(gpu, !options.gpu, config, seed, env, stationary, fitGpu ?? null);
+      return new Trainer(gpu, !options.gpu, config, seed, env, stationary, fitGpu ?? null, outputJacobian);
     } catch (e) {
       if (!options.gpu) gpu.destroy();
       throw e;
