@@ -84,7 +84,6 @@ export async function measureDispatches(gpu: Gpu, c: DispatchCase, opts: { warmu
           })),
         );
         batch.forEach((d, j) => sums.set(key(d), (sums.get(key(d)) ?? 0) + gpuMs![j]!));
-        if (process.env.DISPATCH_DUMP && r === 0) batch.forEach((d, j) => { if (d.stage === 'fvpCg' && i + j < 40) console.error(c.name, i + j, d.kernel, JSON.stringify(d.size), gpuMs![j]!.toFixed(3)); });
       }
       for (const [k, v] of sums) samples.set(k, [...(samples.get(k) ?? []), v]);
     }
