@@ -190,6 +190,11 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     };
   }
 
+  /** The case's parameters, input, output gradient and tangent, on the GPU. */
+  function uploadCase(c: Case) {
+    return { params: g.upload('params', c.theta), input: g.upload('input', c.input), gout: g.upload('grad-output', c.gout), tangent: g.upload('tangent', c.tangent) };
+  }
+
   /** Forward, backward (with gradInput) and JVP in one pass, results read back in one go. */
   async function runAll(c: Case, options?: MlpKernelsOptions) {
     const { layout, batch } = c;
@@ -197,10 +202,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     const P = layout.paramCount;
     const inDim = layout.sizes[0]!;
     const outDim = layout.sizes.at(-1)!;
-    const params = g.upload('params', c.theta);
-    const input = g.upload('input', c.input);
-    const gout = g.upload('grad-output', c.gout);
-    const tangent = g.upload('tangent', c.tangent);
+    const { params, input, gout, tangent } = uploadCase(c);
     const output = poisoned('output', batch * outDim);
     const acts = poisoned('acts', k.actsLength(batch));
     const gradParams = poisoned('grad-params', P);
@@ -340,10 +342,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     }
     const P = layout.paramCount;
     const outDim = layout.sizes.at(-1)!;
-    const params = g.upload('params', c.theta);
-    const input = g.upload('input', c.input);
-    const gout = g.upload('grad-output', c.gout);
-    const tangent = g.upload('tangent', c.tangent);
+    const { params, input, gout, tangent } = uploadCase(c);
     const output = poisoned('output', batch * outDim);
     const acts = poisoned('acts', k.actsLength(batch));
     const jacobian = poisoned('jacobian', k.jacobianLength(batch));

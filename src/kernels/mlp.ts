@@ -830,18 +830,24 @@ export class MlpKernels {
     return this.op('mlp-jacobian', steps, owned);
   }
 
+  /** The checks both products through G share: available here, batch, input, acts and G. */
+  private checkJacobianArgs(op: string, args: { input: GPUBuffer; acts: GPUBuffer; jacobian: GPUBuffer; batch: number }) {
+    const { layout } = this;
+    const rows = this.jacobianRows;
+    if (!rows) throw new Error(`${op}Op: not available for this network on this device (see jacobianRows)`);
+    const batch = checkInt('batch', args.batch, 1);
+    const L = layout.layers.length;
+    checkBuffer(op, 'input', args.input, batch * layout.sizes[0]!);
+    checkBuffer(op, 'acts', args.acts, this.actsLength(batch));
+    checkBuffer(op, 'jacobian', args.jacobian, this.jacobianLength(batch));
+    return { rows, batch, L, D: layout.sizes[L]! };
+  }
+
   /** outputTangent = J tangent through G: the output layer's Ẇ a + ḃ, then each hidden layer adds G (Ẇ a + ḃ). */
   jacobianVectorOp(args: MlpJacobianVectorArgs): MlpOp {
     const { layout } = this;
-    const rows = this.jacobianRows;
-    if (!rows) throw new Error('jacobianVectorOp: not available for this network on this device (see jacobianRows)');
-    const batch = checkInt('batch', args.batch, 1);
+    const { rows, batch, L, D } = this.checkJacobianArgs('jacobianVector', args);
     const tangentOffset = checkInt('tangentOffset', args.tangentOffset ?? 0, 0);
-    const L = layout.layers.length;
-    const D = layout.sizes[L]!;
-    checkBuffer('jacobianVector', 'input', args.input, batch * layout.sizes[0]!);
-    checkBuffer('jacobianVector', 'acts', args.acts, this.actsLength(batch));
-    checkBuffer('jacobianVector', 'jacobian', args.jacobian, this.jacobianLength(batch));
     checkBuffer('jacobianVector', 'tangent', args.tangent, tangentOffset + layout.paramCount);
     checkBuffer('jacobianVector', 'outputTangent', args.outputTangent, batch * D);
     checkDistinct('jacobianVector', { outputTangent: args.outputTangent }, { input: args.input, acts: args.acts, jacobian: args.jacobian, tangent: args.tangent });
@@ -880,16 +886,9 @@ export class MlpKernels {
   /** gradParams = Σ_n J_nᵀ gradOutput_n through G: each hidden layer's ∂W, ∂b from Gᵀ g, the output layer's from g. */
   jacobianTransposeOp(args: MlpJacobianTransposeArgs): MlpOp {
     const { layout } = this;
-    const rows = this.jacobianRows;
-    if (!rows) throw new Error('jacobianTransposeOp: not available for this network on this device (see jacobianRows)');
-    const batch = checkInt('batch', args.batch, 1);
+    const { rows, batch, L, D } = this.checkJacobianArgs('jacobianTranspose', args);
     const gradParamsOffset = checkInt('gradParamsOffset', args.gradParamsOffset ?? 0, 0);
-    const L = layout.layers.length;
-    const D = layout.sizes[L]!;
     const P = layout.paramCount;
-    checkBuffer('jacobianTranspose', 'input', args.input, batch * layout.sizes[0]!);
-    checkBuffer('jacobianTranspose', 'acts', args.acts, this.actsLength(batch));
-    checkBuffer('jacobianTranspose', 'jacobian', args.jacobian, this.jacobianLength(batch));
     checkBuffer('jacobianTranspose', 'gradOutput', args.gradOutput, batch * D);
     checkBuffer('jacobianTranspose', 'gradParams', args.gradParams, gradParamsOffset + P);
     checkDistinct('jacobianTranspose', { gradParams: args.gradParams }, { input: args.input, acts: args.acts, jacobian: args.jacobian, gradOutput: args.gradOutput });
