@@ -88,6 +88,9 @@ describe.skipIf(!gpu)('value fit', () => {
     { sizes: [5, 128, 32, 1], B: 40, minibatches: 2, epochs: 2, workgroups: 8 },
     { sizes: [4, 64, 1], B: 256, minibatches: 1, epochs: 1, workgroups: 1 },
     { sizes: [4, 64, 64, 1], B: 64, minibatches: 3, epochs: 1, workgroups: 3 },
+    // The default of one workgroup: the fit's six minibatches (a ragged 100 in 104) one after the
+    // other in one dispatch of the weight-stationary kernel, as in the case of [4, 64, 64, 1] above.
+    { sizes: [3, 32, 64, 1], B: 100, minibatches: 3, epochs: 2 },
   ];
   // The weight-stationary kernel where the device allows it (the default), the row-broadcast
   // subgroup kernel, and the per-invocation one.
@@ -202,6 +205,9 @@ describe.skipIf(!gpu)('value fit', () => {
       const [value, obs, returns, stats] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
       const stage = new ValueFitStage(g, mlp, value, { obs, returns, stats }, sizes[0]!, cfg);
       const kernel = stage.gradKernel;
+      // Its two minibatches: in one dispatch (one workgroup takes both), else one or two each.
+      const grads = stage.ops.filter((op) => op.label === 'value-grad').length;
+      expect(grads).toBe(kernel === 'stationary' ? 1 : 2);
       stage.destroy();
       mlp.destroy();
       for (const b of buffers) b.destroy();

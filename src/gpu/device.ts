@@ -108,8 +108,8 @@ export class Gpu {
     readonly subgroups: { readonly min: number; readonly max: number } | null = null,
     /**
      * Hardware threads of the machine running this code (at least 1). Where the device is a CPU
-     * Vulkan driver it is about the driver's worker count (lavapipe starts one per core), which
-     * sizes work that runs in few workgroups (the value fit's minibatch chunks).
+     * Vulkan driver it is about the driver's worker count (lavapipe starts one per core): the
+     * most workgroups that run at once there.
      */
     readonly hostThreads = 1,
   ) {

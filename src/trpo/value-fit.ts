@@ -3,8 +3,9 @@
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
  * the fitted V on the whole batch for the log. The gradient is one weight-stationary kernel for
  * the whole network (value-grad-stationary.ts) where the MLP kernels are stationary
- * (MlpKernels.stationary) and the network fits it: one dispatch per minibatch, which first applies
- * Adam's step on the minibatch before (the kernel's entry point `last` applies the last one).
+ * (MlpKernels.stationary) and the network fits it: each minibatch step first applies Adam's
+ * step on the minibatch before (the kernel's entry point `last` applies the last one), and one
+ * workgroup takes all of them in one dispatch (or, split across workgroups, one per dispatch).
  * Else a minibatch step is two dispatches, the gradient by chunks of samples, then the sum of the
  * chunks and Adam (value_adam), with the gradient's dense layers sharing weight loads across
  * subgroups (value_grad_sg.wgsl) where the MLP kernels do and subgroups fit in its workgroup, or
@@ -35,13 +36,6 @@ export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-5 } as const;
 const GRAD_WG = 16;
 const SAMPLES = 4;
 const CHUNK = GRAD_WG * SAMPLES;
-/**
- * Most workgroups (chunks) a minibatch is split into for the stationary kernel. Each workgroup
- * also runs Adam over all parameters and reads every chunk's gradient, so more chunks than the
- * driver has threads cost more than they bring (measured on 2 threads: a 256-sample minibatch in
- * 4 chunks 0.54 ms per step, in 2 chunks 0.35 ms; 128 samples in 1 chunk 0.34, in 2 0.28).
- */
-const STATIONARY_MAX_CHUNKS = 8;
 /** Parameters per workgroup of value_adam (workgroups share the cores of a CPU driver). */
 const ADAM_WG = 64;
 
@@ -72,11 +66,14 @@ function layerTable(mlp: MlpKernels): ArrayBuffer {
 
 export interface ValueFitOptions {
   /**
-   * Workgroups a minibatch's gradient is split into with the weight-stationary kernel. Default:
-   * the host's hardware threads (Gpu.hostThreads), at most STATIONARY_MAX_CHUNKS. The split
-   * sets the order of the gradient's sums, so a seed's run differs in the last bits (and, over a
-   * long run, in its trajectory) between hosts with different thread counts; on one host it is
-   * repeatable.
+   * Workgroups a minibatch's gradient is split into with the weight-stationary kernel. Default 1:
+   * one workgroup then takes every minibatch of the fit in a single dispatch, one after the
+   * other, where several workgroups need a dispatch per minibatch (they cannot wait for each
+   * other). On lavapipe's 2 threads the single dispatch on one core took 225 ms for the 640
+   * minibatches of 128 samples at batch 16,384, against 256 ms for 640 dispatches of 2 chunks on
+   * both cores (~0.2 ms of each dispatch is its fixed cost), and it leaves the other core to the
+   * policy step (bench/README.md, change 19). The split sets the order of the gradient's sums, so
+   * runs with different splits differ in the last bits.
    */
   workgroups?: number;
 }
@@ -128,9 +125,9 @@ export class ValueFitStage {
     const stationary = mlp.stationary && valueGradStationaryPhases(sizes) !== null;
     const sg = mlp.subgroups && gpu.subgroups !== null && gpu.subgroups.max <= GRAD_WG;
     this.gradKernel = stationary ? 'stationary' : sg ? 'subgroups' : 'per-invocation';
-    // The stationary kernel splits a minibatch into one chunk (workgroup) per driver thread, in
-    // whole groups of 8 samples; value_grad's chunks are CHUNK samples.
-    const workgroups = options.workgroups ?? Math.min(STATIONARY_MAX_CHUNKS, gpu.hostThreads);
+    // The stationary kernel's chunks are whole groups of 8 samples (one workgroup each, by
+    // default one per minibatch); value_grad's chunks are CHUNK samples.
+    const workgroups = options.workgroups ?? 1;
     const chunk = stationary ? Math.ceil(B / workgroups / STATIONARY_LANES) * STATIONARY_LANES : CHUNK;
     const chunks = Math.ceil(B / chunk);
     // value_step.wgsl's scratch (value_grad and value_adam): activations and deltas by chunk,
@@ -139,6 +136,9 @@ export class ValueFitStage {
     // chunk, then two gradient slots at partialBase (a minibatch's chunks write one while the
     // next minibatch's Adam step reads the other), then each chunk's replica of Adam's state
     // [θ | m | v] at replicaBase, each block ⌈P / 4⌉ vec4s.
+    const steps = cfg.vfEpochs * vfMinibatches;
+    // One workgroup takes every minibatch in one dispatch; several take one per dispatch.
+    const stepsPerDispatch = stationary && chunks === 1 ? Math.max(1, steps) : 1;
     const features = sizes.reduce((a, b) => a + b, 0);
     const Q = Math.ceil(P / 4);
     const actsPerChunk = valueGradStationaryFloats(sizes, chunk) / 4;
@@ -148,7 +148,7 @@ export class ValueFitStage {
     const params = own(
       gpu.uniform(
         'value/step-params',
-        ValueStepParams.pack({ batch: B, obsDim, layerCount: mlp.layout.layers.length, chunks, chunkSize: chunk, paramCount: P, features, deltaBase, partialBase, replicaBase, lr: cfg.vfLr, ...ADAM }),
+        ValueStepParams.pack({ batch: B, obsDim, layerCount: mlp.layout.layers.length, chunks, chunkSize: chunk, paramCount: P, features, deltaBase, partialBase, replicaBase, lr: cfg.vfLr, ...ADAM, steps: stepsPerDispatch }),
       ),
     );
     const table = own(gpu.uniform('value/layer-table', layerTable(mlp)));
@@ -156,17 +156,16 @@ export class ValueFitStage {
     this.counter = own(gpu.upload('value/counter', new Uint32Array(2 + (stationary ? 2 * chunks : 0))));
     this.chunks = stationary ? chunks : 0;
     const resources = { p: params, table, theta: value, obs: data.obs, returns: data.returns, perm: this.perm, counter: this.counter, moments: this.moments };
-    const steps = cfg.vfEpochs * vfMinibatches;
     if (stationary) {
-      // One dispatch per minibatch: each applies Adam's step on the previous minibatch (to its
-      // workgroup's replica of the state) before its own gradient; the entry point `last`
-      // applies the last one. Half the dispatches of gradient-then-Adam, at ~0.1 ms each.
+      // Each minibatch step applies Adam's step on the previous minibatch (to its workgroup's
+      // replica of the state) before its own gradient; the entry point `last` applies the last
+      // one. One workgroup takes all steps in one dispatch, several one step per dispatch.
       const spec = { label: 'value-grad-stationary', bindings: VALUE_GRAD_STATIONARY_BINDINGS, code: valueGradStationaryWgsl({ sizes }) };
       const grad = Kernel.get(gpu, { ...spec, entryPoint: 'main' });
       const last = Kernel.get(gpu, { ...spec, entryPoint: 'last' });
       const acts = buf('step-acts', 4 * (replicaBase + 3 * chunks * Q));
       const gradOp = dispatchOp('value-grad', grad, grad.bind({ ...resources, acts }), chunks);
-      for (let i = 0; i < steps; i++) this.ops.push(gradOp);
+      for (let i = 0; i < steps / stepsPerDispatch; i++) this.ops.push(gradOp);
       if (steps > 0) this.ops.push(dispatchOp('value-adam-last', last, last.bind({ ...resources, acts }), Math.ceil(Q / LAST_WG)));
     } else {
       // 4 floats of padding: the kernels read runs of 4 or 8 consecutive words, past a layer's end.

@@ -18,10 +18,13 @@
  * Replicas (identical, each written only by its own workgroup) instead of one shared state
  * because workgroups of a dispatch cannot wait for each other: whoever wrote θ would race with
  * whoever still reads it.
- * A minibatch is then one dispatch instead of two (a dispatch costs lavapipe ~0.1 ms), for an
- * Adam step over the P parameters per workgroup (~1/10 of a 64-sample chunk's arithmetic). The
- * first minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead;
- * the entry point `last` applies the last step and writes theta and moments.
+ * A minibatch is then one step of one kernel instead of two dispatches, for an Adam step over
+ * the P parameters per workgroup (~1/10 of a 64-sample chunk's arithmetic). A dispatch takes
+ * p.steps minibatches one after the other, with a barrier between them: all of the fit's where
+ * one workgroup takes whole minibatches (the default, value-fit.ts: a dispatch costs lavapipe
+ * ~0.1–0.2 ms whatever it does), one where a minibatch is split across workgroups. The first
+ * minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead; the
+ * entry point `last` applies the last step and writes theta and moments.
  *
  * A network shape's kernel takes lavapipe ~20 s to compile on a cold shader cache (each 64 × 64
  * phase 2–3 s alone; LLVM's time grows faster than the function); Mesa caches it on disk.
@@ -338,9 +341,19 @@ fn replica(r: u32, i: u32) -> AdamState {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
   let chunk = wid.x;
   let Q = quads();
-  // The workgroup's replica of Adam's state [θ | m | v] in acts, and its counters: c
-  // minibatches done and t Adam steps applied (prepare() zeroes c before each fit).
+  // The workgroup's replica of Adam's state [θ | m | v] in acts.
   let tb = p.replicaBase + chunk * 3u * Q;
+  // p.steps minibatches, one after the other (the barrier at the end of each step orders them).
+  for (var step = 0u; step < p.steps; step++) {
+    minibatch_step(chunk, lane, Q, tb);
+  }
+}
+
+// One minibatch: Adam's step on the one before (or the fit's starting state), then this one's
+// gradient, into slot c % 2.
+fn minibatch_step(chunk: u32, lane: u32, Q: u32, tb: u32) {
+  // The workgroup's counters: c minibatches done and t Adam steps applied (prepare() zeroes c
+  // before each fit).
   let c = counter[2u + chunk];
   var t = counter[2u + p.chunks + chunk];
   if (c == 0u) {
@@ -385,6 +398,7 @@ ${body.join('\n')}
     counter[2u + chunk] = c + 1u;
     counter[2u + p.chunks + chunk] = t;
   }
+  storageBarrier();
 }
 
 // The fit's last Adam step: the last minibatch's gradient applied to replica 0's state, written

@@ -20,6 +20,9 @@ export const ValueStepParams = new StructLayout('ValueStepParams', [
   ['beta1', 'f32'],
   ['beta2', 'f32'],
   ['eps', 'f32'],
+  // Minibatch steps one dispatch of the weight-stationary kernel takes, one after the other (1
+  // where a minibatch is split across workgroups, which cannot wait for each other).
+  ['steps', 'u32'],
 ] as const);
 
 /** Layers the value fit's layer table holds (8 hidden layers and the output; value_step.wgsl's LayerTable has 2 rows each). */
