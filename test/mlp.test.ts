@@ -609,6 +609,17 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     expect(() => new MlpKernels(g, layout, { samplesPerInvocation: 9 })).toThrow(/samplesPerInvocation must be an integer in \[1, 8\], got 9/);
     expect(() => new MlpKernels(g, layout, { samplesPerInvocation: 3 })).toThrow(/samplesPerInvocation must be 1, 2, 4 or 8, got 3/);
     expect(() => new MlpKernels(g, layout, { gradCols: 0 })).toThrow(/gradCols must be an integer in \[1, 8\], got 0/);
+    expect(() => new MlpKernels(g, layout, { outputJacobian: 1 as unknown as boolean })).toThrow(/outputJacobian must be true or false, got 1/);
+    // The output Jacobian: G's size, and products through it only where its kernels run.
+    expect(() => k.outputJacobianOp({ params, acts, jacobian: small, batch: 10 })).toThrow(/jacobian 'small' has 16 bytes/);
+    expect(() => k.jacobianVectorOp({ input, acts, jacobian: acts, tangent: params, outputTangent: output, batch: 10 })).toThrow(
+      /jacobianVectorOp: not available for this network on this device/,
+    );
+    const fits = new MlpKernels(g, mlpLayout([4, 64, 2]));
+    if (fits.jacobianRows) {
+      expect(() => fits.jacobianTransposeOp({ input, acts, jacobian: small, gradOutput: output, gradParams: params, batch: 10 })).toThrow(/input 'input' has 120 bytes/);
+    }
+    fits.destroy();
     for (const b of [small, params, input, output, acts]) b.destroy();
     k.destroy();
   });
