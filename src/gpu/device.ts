@@ -75,18 +75,6 @@ async function nodeGpu(flags: string[]): Promise<GPU> {
   return instance;
 }
 
-/** The machine's hardware threads: navigator.hardwareConcurrency, or Node's os module. */
-async function hostThreads(): Promise<number> {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    const specifier = 'node:os'; // variable: browser bundlers leave it alone
-    const os = (await import(/* @vite-ignore */ specifier)) as typeof import('node:os');
-    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  }
-  return 1;
-}
-
 export class Gpu {
   readonly staging: StagingPool;
   /** Command-buffer submits and readback round trips so far (for benchmarks and tests). */
@@ -106,12 +94,6 @@ export class Gpu {
      * of 0 means the adapter did not report it.
      */
     readonly subgroups: { readonly min: number; readonly max: number } | null = null,
-    /**
-     * Hardware threads of the machine running this code (at least 1). Where the device is a CPU
-     * Vulkan driver it is about the driver's worker count (lavapipe starts one per core): the
-     * most workgroups that run at once there.
-     */
-    readonly hostThreads = 1,
   ) {
     this.staging = new StagingPool(device);
     device.addEventListener('uncapturederror', (ev) => {
@@ -179,7 +161,6 @@ export class Gpu {
       wantTs,
       backend === 'dawn-node' && (options.sleepWhileWaiting ?? true),
       wantSubgroups ? { min: sizes.subgroupMinSize ?? 0, max: sizes.subgroupMaxSize ?? 0 } : null,
-      await hostThreads(),
     );
   }
 
