@@ -343,15 +343,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   let Q = quads();
   // The workgroup's replica of Adam's state [θ | m | v] in acts.
   let tb = p.replicaBase + chunk * 3u * Q;
-  // p.steps minibatches, one after the other (the barrier at the end of each step orders them).
+  // p.steps minibatches, one after the other: Adam's step on the one before (or the fit's
+  // starting state), then this one's gradient into slot c % 2; the barrier at the end of a step
+  // orders them. (The body inline: as a function called here, LLVM took ~3 s longer to compile.)
   for (var step = 0u; step < p.steps; step++) {
-    minibatch_step(chunk, lane, Q, tb);
-  }
-}
-
-// One minibatch: Adam's step on the one before (or the fit's starting state), then this one's
-// gradient, into slot c % 2.
-fn minibatch_step(chunk: u32, lane: u32, Q: u32, tb: u32) {
   // The workgroup's counters: c minibatches done and t Adam steps applied (prepare() zeroes c
   // before each fit).
   let c = counter[2u + chunk];
@@ -399,6 +394,7 @@ ${body.join('\n')}
     counter[2u + p.chunks + chunk] = t;
   }
   storageBarrier();
+  } // step
 }
 
 // The fit's last Adam step: the last minibatch's gradient applied to replica 0's state, written
