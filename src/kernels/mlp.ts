@@ -34,6 +34,7 @@ import { MLP_BINDINGS, MlpParams } from './mlp-params.js';
 import {
   STATIONARY_FAMILY,
   STATIONARY_LANES,
+  range,
   stationaryAligned,
   stationaryRows,
   stationaryWgsl,
@@ -277,7 +278,6 @@ function checkDistinct(op: string, written: Record<string, GPUBuffer | undefined
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 interface Step {
   kernel: Kernel<string>;
@@ -649,6 +649,7 @@ export class MlpKernels {
     steps.push(this.sumChunksStep({ partial, chunks, gradParams: args.gradParams, gradParamsOffset, label: 'mlp-backward', owned }));
     return this.op('mlp-backward', steps, owned);
   }
+
   /**
    * Layer l's parameter gradient over chunks of the batch into `partial` ([chunks][paramCount]):
    * from the user's gradOutput for the output layer, from `deltas` (the layout of acts) below it.

@@ -26,8 +26,9 @@
  * minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead; the
  * entry point `last` applies the last step and writes theta and moments.
  *
- * A network shape's kernel takes lavapipe ~20 s to compile on a cold shader cache (each 64 × 64
- * phase 2–3 s alone; LLVM's time grows faster than the function); Mesa caches it on disk.
+ * A network shape's kernel takes lavapipe 31–37 s to compile on a cold shader cache (28 s before
+ * the minibatch loop; each 64 × 64 phase 2–3 s alone; LLVM's time grows faster than the
+ * function); Mesa caches it on disk.
  *
  * Layout of `acts` (vec4), per chunk of p.chunkSize samples: for each layer's input (the observation,
  * zero-padded to a multiple of 4, then each hidden layer's tanh output) a block [CHUNK][width],
