@@ -10,7 +10,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+      entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
       formats: ['es'],
     },
     rollupOptions: {

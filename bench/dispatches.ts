@@ -7,8 +7,8 @@
  */
 import type { Gpu } from '../src/gpu/index.js';
 import type { EnvId } from '../src/envs/spaces.js';
-import type { TRPOConfig } from '../src/trpo/config.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import type { TRPOConfig } from '../src/algos/trpo/config.js';
+import { Trainer } from '../src/train/trainer.js';
 import { stageOps, type Phase } from './loop.js';
 import { PassTimer } from './pass-timer.js';
 import { median, round, trainerOptions } from './util.js';

@@ -8,9 +8,9 @@
  * arithmetic of compensated sums, so GFLOP/s is the useful rate.
  */
 import { Kernel, type Gpu, type Op } from '../src/gpu/index.js';
-import { MlpKernels, mlpLayout, type MlpLayout } from '../src/kernels/mlp.js';
-import { dotOp, meanStdOp, sumOp } from '../src/kernels/reduce.js';
-import { axpyOp, copyOp, fillOp, scaleOp, xpbyOp, type BuiltOp } from '../src/kernels/vec.js';
+import { MlpKernels, mlpLayout, type MlpLayout } from '../src/nn/mlp.js';
+import { dotOp, meanStdOp, sumOp } from '../src/math/reduce.js';
+import { axpyOp, copyOp, fillOp, scaleOp, xpbyOp, type BuiltOp } from '../src/math/vec.js';
 import ceilingsWgsl from './ceilings.wgsl?raw';
 import { PassTimer } from './pass-timer.js';
 import { median, round } from './util.js';

@@ -4,9 +4,9 @@
  */
 import type { EnvId } from '../src/envs/spaces.js';
 import type { Gpu, Op } from '../src/gpu/index.js';
-import type { TRPOConfig } from '../src/trpo/config.js';
-import type { IterationMetrics } from '../src/trpo/metrics.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import type { TRPOConfig } from '../src/algos/trpo/config.js';
+import type { IterationMetrics } from '../src/algos/trpo/metrics.js';
+import { Trainer } from '../src/train/trainer.js';
 import { PassTimer, type TimedPass } from './pass-timer.js';
 import { median, minMax, round, trainerOptions } from './util.js';
 

@@ -20,10 +20,10 @@
  */
 import type { EnvId } from '../src/envs/spaces.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
-import { compileValueFitOn, compilesOnFirstDispatch } from '../src/trpo/compile-ahead.js';
-import type { TRPOConfig } from '../src/trpo/config.js';
+import { compileValueFitOn, compilesOnFirstDispatch } from '../src/train/compile-ahead.js';
+import type { TRPOConfig } from '../src/algos/trpo/config.js';
 import { trainerOptions } from './util.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import { Trainer } from '../src/train/trainer.js';
 
 export interface PrewarmCase {
   env: EnvId;

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TRPOConfig } from '../src/trpo/config.js';
+import type { TRPOConfig } from '../src/algos/trpo/config.js';
 import type { SolveResult } from './solve.js';
 
 /** The runner, found next to the built benchmark (bench/.build/run.js) or next to this file. */

@@ -5,9 +5,9 @@
  */
 import type { EnvId } from '../src/envs/spaces.js';
 import type { Gpu } from '../src/gpu/index.js';
-import type { TRPOConfig } from '../src/trpo/config.js';
+import type { TRPOConfig } from '../src/algos/trpo/config.js';
 import { trainerOptions } from './util.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import { Trainer } from '../src/train/trainer.js';
 
 export interface SolveOptions {
   env: EnvId;

@@ -1,10 +1,10 @@
 /** Compiling the value fit's kernels ahead on a second device (src/trpo/compile-ahead.ts). */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AdapterSummary } from '../src/gpu/index.js';
-import { compileValueFitAhead, compilesOnFirstDispatch } from '../src/trpo/compile-ahead.js';
-import { presetConfig } from '../src/trpo/presets.js';
-import type { IterationMetrics } from '../src/trpo/metrics.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import { compileValueFitAhead, compilesOnFirstDispatch } from '../src/train/compile-ahead.js';
+import { presetConfig } from '../src/algos/trpo/presets.js';
+import type { IterationMetrics } from '../src/algos/trpo/metrics.js';
+import { Trainer } from '../src/train/trainer.js';
 import { testGpu } from './gpu-context.js';
 
 const gpu = await testGpu();

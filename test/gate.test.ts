@@ -2,11 +2,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { GatedOps } from '../src/gpu/gate.js';
 import { Kernel, dispatchOp, runOps, type Op } from '../src/gpu/index.js';
-import type { TRPOConfig } from '../src/trpo/config.js';
-import { f32AtMost } from '../src/trpo/line-search-gate.js';
-import { lineSearch } from '../src/trpo/metrics.js';
-import { CAND_BASE, stat } from '../src/trpo/stats.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import type { TRPOConfig } from '../src/algos/trpo/config.js';
+import { f32AtMost } from '../src/algos/trpo/line-search-gate.js';
+import { lineSearch } from '../src/algos/trpo/metrics.js';
+import { CAND_BASE, stat } from '../src/rl/stats.js';
+import { Trainer } from '../src/train/trainer.js';
 import { testGpu } from './gpu-context.js';
 
 const gpu = await testGpu();

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOps } from '../src/gpu/index.js';
-import * as H from '../src/kernels/heads.js';
-import { normal2, rngFill, uniform2 } from '../src/kernels/rng.js';
+import * as H from '../src/dist/heads.js';
+import { normal2, rngFill, uniform2 } from '../src/math/rng.js';
 import { testGpu } from './gpu-context.js';
 import * as R from './reference/heads.js';
 import { AWKWARD_SIZES, TestRandom } from './reference/random.js';

@@ -3,7 +3,7 @@
  * return thresholds. (The full results, 100k+ steps over 5 seeds, are in the README.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Trainer } from '../src/trpo/trainer.js';
+import { Trainer } from '../src/train/trainer.js';
 import { testGpu } from './gpu-context.js';
 
 const gpu = await testGpu();

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kernel, runOps, wgsl, type Gpu } from '../src/gpu/index.js';
-import { MlpKernels, MlpParams, mlpLayout, type MlpKernelsOptions, type MlpLayout } from '../src/kernels/mlp.js';
+import { MlpKernels, MlpParams, mlpLayout, type MlpKernelsOptions, type MlpLayout } from '../src/nn/mlp.js';
 import { testGpu } from './gpu-context.js';
 import { TestRandom } from './reference/random.js';
 import { refBackward, refForward, refJvp } from './reference/mlp.js';

@@ -11,8 +11,8 @@ import {
   variance,
   varianceOp,
   type ReduceOptions,
-} from '../src/kernels/reduce.js';
-import type { VecRef } from '../src/kernels/vec.js';
+} from '../src/math/reduce.js';
+import type { VecRef } from '../src/math/vec.js';
 import { testGpu } from './gpu-context.js';
 import { AWKWARD_SIZES, TestRandom } from './reference/random.js';
 import { exactDot, exactMean, exactSum, exactVariance, sumAbs, ulpError, ulpF32 } from './reference/sum.js';

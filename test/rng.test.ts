@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { normal2, rngFill, threefry2x32, uniform2 } from '../src/kernels/rng.js';
+import { normal2, rngFill, threefry2x32, uniform2 } from '../src/math/rng.js';
 import { testGpu } from './gpu-context.js';
 
 const gpu = await testGpu();

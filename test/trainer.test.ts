@@ -1,9 +1,9 @@
 /** The trainer's API: validation before GPU work, determinism, checkpoints, evaluation. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/trpo/config.js';
-import { CheckpointError } from '../src/trpo/checkpoint.js';
-import type { IterationMetrics } from '../src/trpo/metrics.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import { ConfigError } from '../src/algos/trpo/config.js';
+import { CheckpointError } from '../src/rl/checkpoint.js';
+import type { IterationMetrics } from '../src/algos/trpo/metrics.js';
+import { Trainer } from '../src/train/trainer.js';
 import { testGpu } from './gpu-context.js';
 
 const gpu = await testGpu();

@@ -5,9 +5,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getEnvSpec } from '../src/envs/registry.js';
 import type { EnvId } from '../src/envs/spaces.js';
-import { MlpKernels, mlpLayout, type MlpLayout } from '../src/kernels/mlp.js';
-import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/trpo/fvp.js';
-import { PolicyKernels } from '../src/trpo/policy-kernels.js';
+import { MlpKernels, mlpLayout, type MlpLayout } from '../src/nn/mlp.js';
+import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/algos/trpo/fvp.js';
+import { PolicyKernels } from '../src/algos/trpo/policy-kernels.js';
 import { runOps } from '../src/gpu/index.js';
 import { catKlGradNew, gaussKlGradNew } from './reference/heads.js';
 import { refBackward, refForward } from './reference/mlp.js';

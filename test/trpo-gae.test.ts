@@ -1,10 +1,10 @@
 /** The advantage stage (V(s), V(s'), GAE, normalization) against a float64 reference. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOps } from '../src/gpu/index.js';
-import { MlpKernels, mlpLayout } from '../src/kernels/mlp.js';
-import { AdvantageStage } from '../src/trpo/advantages.js';
-import { resolveConfig } from '../src/trpo/config.js';
-import { stat, statCount } from '../src/trpo/stats.js';
+import { MlpKernels, mlpLayout } from '../src/nn/mlp.js';
+import { AdvantageStage } from '../src/rl/gae.js';
+import { resolveConfig } from '../src/algos/trpo/config.js';
+import { stat, statCount } from '../src/rl/stats.js';
 import { refForward } from './reference/mlp.js';
 import { TestRandom } from './reference/random.js';
 import { testGpu } from './gpu-context.js';

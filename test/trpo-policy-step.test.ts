@@ -2,14 +2,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getEnvSpec } from '../src/envs/registry.js';
 import { runOps } from '../src/gpu/index.js';
-import { MlpKernels, mlpLayout } from '../src/kernels/mlp.js';
-import { resolveConfig } from '../src/trpo/config.js';
-import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/trpo/fvp.js';
-import { lineSearch } from '../src/trpo/metrics.js';
-import { PolicyKernels } from '../src/trpo/policy-kernels.js';
-import { PolicyStep } from '../src/trpo/policy-step.js';
-import { CAND_BASE, stat, statCount } from '../src/trpo/stats.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import { MlpKernels, mlpLayout } from '../src/nn/mlp.js';
+import { resolveConfig } from '../src/algos/trpo/config.js';
+import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/algos/trpo/fvp.js';
+import { lineSearch } from '../src/algos/trpo/metrics.js';
+import { PolicyKernels } from '../src/algos/trpo/policy-kernels.js';
+import { PolicyStep } from '../src/algos/trpo/update.js';
+import { CAND_BASE, stat, statCount } from '../src/rl/stats.js';
+import { Trainer } from '../src/train/trainer.js';
 import { TestRandom } from './reference/random.js';
 import { testGpu } from './gpu-context.js';
 

@@ -1,11 +1,11 @@
 /** The value-function fit (minibatch Adam on mean (V − R)²) against a float64 reference. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOps } from '../src/gpu/index.js';
-import { MlpKernels, mlpLayout, type MlpKernelsOptions } from '../src/kernels/mlp.js';
-import { resolveConfig } from '../src/trpo/config.js';
-import { stat, statCount } from '../src/trpo/stats.js';
-import { ADAM, ValueFitStage } from '../src/trpo/value-fit.js';
-import { valueGradStationaryWgsl } from '../src/trpo/value-grad-stationary.js';
+import { MlpKernels, mlpLayout, type MlpKernelsOptions } from '../src/nn/mlp.js';
+import { resolveConfig } from '../src/algos/trpo/config.js';
+import { stat, statCount } from '../src/rl/stats.js';
+import { ADAM, ValueFitStage } from '../src/rl/value-fit.js';
+import { valueGradStationaryWgsl } from '../src/nn/backends/subgroup8/value-step.js';
 import { refBackward, refForward } from './reference/mlp.js';
 import { TestRandom } from './reference/random.js';
 import { testGpu } from './gpu-context.js';

@@ -5,10 +5,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGpu, type Gpu } from '../src/gpu/index.js';
-import { ConfigError, type TRPOConfig } from '../src/trpo/config.js';
-import type { IterationMetrics } from '../src/trpo/metrics.js';
-import { presetConfig } from '../src/trpo/presets.js';
-import { Trainer } from '../src/trpo/trainer.js';
+import { ConfigError, type TRPOConfig } from '../src/algos/trpo/config.js';
+import type { IterationMetrics } from '../src/algos/trpo/metrics.js';
+import { presetConfig } from '../src/algos/trpo/presets.js';
+import { Trainer } from '../src/train/trainer.js';
 import { testGpu } from './gpu-context.js';
 
 const gpu = await testGpu();

@@ -10,7 +10,7 @@ import {
   type BuiltOp,
   type ScalarRef,
   type VecRef,
-} from '../src/kernels/vec.js';
+} from '../src/math/vec.js';
 import { testGpu } from './gpu-context.js';
 import { AWKWARD_SIZES, TestRandom } from './reference/random.js';
 import { ulpError } from './reference/sum.js';

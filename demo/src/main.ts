@@ -17,7 +17,7 @@ import {
   type IterationMetrics,
   type TRPOConfig,
 } from '../../src/index.js';
-import { PolicyPreview } from '../../src/trpo/preview.js';
+import { PolicyPreview } from '../../src/rl/preview.js';
 import { Charts, MetricsTable, PolicyPlot } from './charts.js';
 import { metricsCsv, downloadBytes, downloadText } from './export.js';
 import { FIELD_DEFS, Panel } from './panel.js';

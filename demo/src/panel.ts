@@ -5,7 +5,7 @@
  */
 import GUI, { type Controller } from 'lil-gui';
 import { ENV_IDS, PRESET_NAMES, getPreset, presetConfig, type EnvId, type TRPOConfig } from '../../src/index.js';
-import { CONFIG_RULES, ConfigError, resolveConfig } from '../../src/trpo/config.js';
+import { CONFIG_RULES, ConfigError, resolveConfig } from '../../src/algos/trpo/config.js';
 
 type Key = keyof TRPOConfig;
 

@@ -4,7 +4,7 @@
  * one tile per environment.
  */
 import type { EnvId } from '../../src/index.js';
-import { FRAME_END, type PolicyPreview, type PreviewFrames } from '../../src/trpo/preview.js';
+import { FRAME_END, type PolicyPreview, type PreviewFrames } from '../../src/rl/preview.js';
 
 /** Seconds of simulated time per env step (Gymnasium's tau / dt). */
 export const ENV_DT: Record<EnvId, number> = {

@@ -1,6 +1,6 @@
 /** Command-line parsing: every TRPOConfig field as a --kebab-case flag, validated with clear errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CONFIG_RULES, ConfigError, type TRPOConfig } from '../trpo/config.js';
+import { CONFIG_RULES, ConfigError, type TRPOConfig } from '../algos/trpo/config.js';
 
 /** Bad command-line input: printed as one line, exit status 2. */
 export class UsageError extends Error {

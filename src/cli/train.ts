@@ -3,11 +3,11 @@ import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
 import { createGpu } from '../gpu/index.js';
-import { VALUE_FIT_DEVICES, compileValueFitAhead, compileValueFitOn, compilesOnFirstDispatch, wantsSecondFitDevice, type ValueFitDevice } from '../trpo/compile-ahead.js';
-import { ConfigError, resolveConfig, type TRPOConfig } from '../trpo/config.js';
-import type { IterationMetrics } from '../trpo/metrics.js';
-import { getPreset, presetConfig } from '../trpo/presets.js';
-import { Trainer } from '../trpo/trainer.js';
+import { VALUE_FIT_DEVICES, compileValueFitAhead, compileValueFitOn, compilesOnFirstDispatch, wantsSecondFitDevice, type ValueFitDevice } from '../train/compile-ahead.js';
+import { ConfigError, resolveConfig, type TRPOConfig } from '../algos/trpo/config.js';
+import type { IterationMetrics } from '../algos/trpo/metrics.js';
+import { getPreset, presetConfig } from '../algos/trpo/presets.js';
+import { Trainer } from '../train/trainer.js';
 import { configFlagOptions, configFromFlags, parse, parseInteger, UsageError } from './args.js';
 
 const CSV_COLUMNS: Array<keyof IterationMetrics> = [

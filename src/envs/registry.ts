@@ -1,7 +1,7 @@
 /** The known environments: spec and WGSL source per id. */
-import { cartpoleSpec, cartpoleWgsl } from './cartpole.js';
-import { pendulumSpec, pendulumWgsl } from './pendulum.js';
-import { pointmassSpec, pointmassWgsl } from './pointmass.js';
+import { cartpoleSpec, cartpoleWgsl } from './cartpole/index.js';
+import { pendulumSpec, pendulumWgsl } from './pendulum/index.js';
+import { pointmassSpec, pointmassWgsl } from './pointmass/index.js';
 import { ConfigError } from '../errors.js';
 import type { EnvId, EnvSpec } from './spaces.js';
 

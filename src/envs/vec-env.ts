@@ -4,8 +4,8 @@
  * each `step` is one compute submit and one readback round trip.
  */
 import { Kernel, StructLayout, grid1d, wgsl, type Gpu } from '../gpu/index.js';
-import { rngWgsl } from '../kernels/rng.js';
-import vecEnvSource from '../shaders/vec_env.wgsl?raw';
+import { rngWgsl } from '../math/rng.js';
+import vecEnvSource from './vec_env.wgsl?raw';
 import { checkEnvId, envWgsl, getEnvSpec } from './registry.js';
 import type { EnvId, EnvSpec } from './spaces.js';
 

@@ -10,8 +10,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENV_IDS, envSpecs, type EnvId, type EnvSpec } from '../../src/envs/index.js';
-import { mlpLayout } from '../../src/kernels/mlp.js';
-import { FRAME_END, PolicyPreview, type PreviewFrames } from '../../src/trpo/preview.js';
+import { mlpLayout } from '../../src/nn/mlp.js';
+import { FRAME_END, PolicyPreview, type PreviewFrames } from '../../src/rl/preview.js';
 import { THETA_THRESHOLD, X_THRESHOLD } from '../reference/envs/cartpole.js';
 import { twins } from '../reference/envs/index.js';
 import { GOAL_RADIUS } from '../reference/envs/pointmass.js';

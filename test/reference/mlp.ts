@@ -9,7 +9,7 @@
  * signs), so tests compare |gpu − ref| against a multiple of ε·sqrt(K)·scale. Hidden activations
  * add 1 to their scale: tanh's own rounding error is absolute (≈ ε), not relative to its argument.
  */
-import type { MlpLayout } from '../../src/kernels/mlp.js';
+import type { MlpLayout } from '../../src/nn/mlp.js';
 
 type Vec = ArrayLike<number>;
 

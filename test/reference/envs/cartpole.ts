@@ -1,5 +1,5 @@
 /** CartPole-v1 twin: Gymnasium 1.3.0's cartpole.py in float64, same evaluation order. */
-import { uniform2 } from '../../../src/kernels/rng.js';
+import { uniform2 } from '../../../src/math/rng.js';
 import { f32Affine, type EnvTwin } from './types.js';
 
 const gravity = 9.8;

@@ -2,7 +2,7 @@
  * Pendulum-v1 twin: Gymnasium 1.3.0's pendulum.py in float64, with the float32 parts numpy
  * evaluates in float32 (the clipped torque, 3·u and the torque cost).
  */
-import { uniform2 } from '../../../src/kernels/rng.js';
+import { uniform2 } from '../../../src/math/rng.js';
 import { f32Affine, type EnvTwin } from './types.js';
 
 /** numpy's floor-mod for float64: fmod, then shifted into the divisor's sign. */

@@ -1,5 +1,5 @@
 /** PointMass-v0 twin in float64 (cost and goal test on the post-step state). */
-import { uniform2 } from '../../../src/kernels/rng.js';
+import { uniform2 } from '../../../src/math/rng.js';
 import { f32Affine, type EnvTwin } from './types.js';
 
 export const GOAL_RADIUS = 0.05;

@@ -1,0 +1,70 @@
+/**
+ * Compiling ahead on a second device, for a CPU driver's cold shader cache.
+ *
+ * Mesa's CPU Vulkan driver (lavapipe, whose adapter reports llvmpipe) compiles a pipeline with
+ * LLVM at its first dispatch, on the one thread that runs the device's queue, and keeps the
+ * result in its on-disk shader cache, which every device on the machine reads. A trainer's first
+ * iteration therefore compiles its kernels one after the other on one core, the value fit's
+ * (the largest, ~25 s cold) last. A second device can compile that one meanwhile, on the other
+ * core, and the first iteration then finds it in the cache: the CartPole preset's first
+ * iteration on a cold cache took 52.0 s alone and 25.8 s with it (bench/README.md). With a warm
+ * cache it costs the second device a moment; without a shared cache (or with another driver) it
+ * only duplicates work, so callers use it where compilesOnFirstDispatch says so.
+ *
+ * Node only: it creates a device of its own (createGpu), which a browser page may not want.
+ */
+import type { EnvId } from '../envs/spaces.js';
+import { createGpu, type AdapterSummary, type CreateGpuOptions, type Gpu } from '../gpu/index.js';
+import type { TRPOConfig } from '../algos/trpo/config.js';
+import { Trainer } from './trainer.js';
+
+/**
+ * Whether the adapter is Mesa's CPU driver with its shader cache on (MESA_SHADER_CACHE_DISABLE
+ * unset or false): the case where compiling on a second device shortens a first iteration.
+ */
+export function compilesOnFirstDispatch(adapter: AdapterSummary, env: Record<string, string | undefined> = {}): boolean {
+  const disabled = env.MESA_SHADER_CACHE_DISABLE;
+  const cacheOff = disabled !== undefined && !['', '0', 'false'].includes(disabled.toLowerCase());
+  return !cacheOff && runsOnCpu(adapter);
+}
+
+/**
+ * Whether the adapter is a CPU driver (Mesa's llvmpipe): one device runs one dispatch at a time
+ * on the machine's cores, so independent work belongs on a second device (the CLI puts the value
+ * fit there, TrainerOptions.valueFitGpu).
+ */
+export function runsOnCpu(adapter: AdapterSummary): boolean {
+  return /llvmpipe/i.test(`${adapter.description} ${adapter.device}`);
+}
+
+/** Where the value fit runs: 'auto' picks a second device on a CPU driver (runsOnCpu). */
+export const VALUE_FIT_DEVICES = ['auto', 'same', 'second'] as const;
+export type ValueFitDevice = (typeof VALUE_FIT_DEVICES)[number];
+
+/** Whether `choice` puts the value fit on a second device on this adapter. */
+export function wantsSecondFitDevice(choice: ValueFitDevice, adapter: AdapterSummary): boolean {
+  return choice === 'second' || (choice === 'auto' && runsOnCpu(adapter));
+}
+
+/**
+ * Compiles the value fit's kernels for `env` and `config` on `gpu`. The kernels depend on the
+ * networks' shapes, not on data, so a throwaway trainer serves.
+ */
+export async function compileValueFitOn(gpu: Gpu, env: EnvId, config: Partial<TRPOConfig>, preset?: string): Promise<void> {
+  const trainer = await Trainer.create('trpo', { env, seed: 0, gpu, config, ...(preset !== undefined ? { preset } : {}) });
+  try {
+    await trainer.compileValueFit();
+  } finally {
+    trainer.destroy();
+  }
+}
+
+/** compileValueFitOn a device of its own, which it destroys afterwards. */
+export async function compileValueFitAhead(o: { env: EnvId; config: TRPOConfig; gpuOptions?: CreateGpuOptions }): Promise<void> {
+  const gpu = await createGpu({ ...o.gpuOptions, label: 'compile-ahead' });
+  try {
+    await compileValueFitOn(gpu, o.env, o.config);
+  } finally {
+    gpu.destroy();
+  }
+}
