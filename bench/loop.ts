@@ -52,14 +52,6 @@ export interface LoopResult extends LoopCase {
 }
 
 /** The trainer's stages, reached for profiling only (they are private to the trainer). */
-interface TrainerInternals {
-  rollout?: { rolloutOp(iteration: number): Op };
-  advantages?: { ops: readonly Op[] };
-  policyStep?: { phases: { gradient: readonly Op[]; conjugateGradient: readonly Op[]; lineSearch: readonly Op[] } };
-  valueFit?: { ops: readonly Op[] };
-  fitSide?: unknown;
-}
-
 const pass = (label: string, ops: readonly Op[]): TimedPass => ({
   label,
   encode: (p) => {
@@ -68,23 +60,23 @@ const pass = (label: string, ops: readonly Op[]): TimedPass => ({
 });
 
 /**
- * The ops of each stage of the trainer's last iteration (the rollout's re-run writes the same
- * iteration's uniforms), or null if the trainer's internals are not where this expects them.
+ * The ops of each stage of the trainer's last iteration (Trainer.lastIterationPlan; the rollout's
+ * re-run writes the same iteration's uniforms), or null before the first iteration. With the
+ * value fit on its own device its ops cannot run here and are left out.
  */
 export function stageOps(trainer: Trainer): Array<[Phase, readonly Op[]]> | null {
-  const t = trainer as unknown as TrainerInternals;
-  const split = t.policyStep?.phases;
-  if (!split || !t.rollout || !t.advantages || !t.valueFit) return null;
-  // With the value fit on its own device (TrainerOptions.valueFitGpu) its ops cannot run here.
-  const fit: Array<[Phase, readonly Op[]]> = t.fitSide ? [] : [['valueFit', t.valueFit.ops]];
-  return [
-    ['rollout', [t.rollout.rolloutOp(Math.max(0, trainer.iteration - 1))]],
-    ['gae', t.advantages.ops],
-    ['gradient', split.gradient],
-    ['fvpCg', split.conjugateGradient],
-    ['lineSearch', split.lineSearch],
-    ...fit,
-  ];
+  const plan = trainer.lastIterationPlan;
+  if (!plan) return null;
+  const names: Record<string, Phase> = {
+    rollout: 'rollout',
+    advantages: 'gae',
+    gradient: 'gradient',
+    'conjugate-gradient': 'fvpCg',
+    'line-search': 'lineSearch',
+    'value-fit': 'valueFit',
+  };
+  const onThisDevice = trainer.fitGpu === trainer.gpu ? [...plan.batch, ...plan.update, ...plan.fit] : [...plan.batch, ...plan.update];
+  return onThisDevice.map((p) => [names[p.label] ?? (p.label as Phase), p.ops]);
 }
 
 /**

@@ -252,7 +252,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
   const batches = [1, 63, 64, 65, 1000];
   // The stationary and subgroup kernels where the device allows them (the default), the
   // row-broadcast subgroup kernels alone, and the per-invocation ones.
-  const paths: MlpKernelsOptions[] = [{}, { stationary: false }, { subgroups: false }];
+  const paths: MlpKernelsOptions[] = [{}, { backend: 'generic' }, { backend: 'generic-no-subgroups' }];
   const grid = paths.flatMap((o) => shapes.flatMap((s) => batches.map((b) => [s, b, o] as const)));
 
   it('uses the subgroup kernels exactly where the device has subgroups of 8 or more', () => {
@@ -260,20 +260,21 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     const sg = g.subgroups;
     const able = !!sg && sg.min >= 8 && sg.max <= 64;
     expect(new MlpKernels(g, layout).subgroups).toBe(able);
-    expect(new MlpKernels(g, layout, { subgroups: false }).subgroups).toBe(false);
+    expect(new MlpKernels(g, layout, { backend: 'generic-no-subgroups' }).subgroups).toBe(false);
     // A workgroup narrower than the subgroup cannot run them.
     expect(new MlpKernels(g, layout, { workgroupSize: 4 }).subgroups).toBe(false);
-    expect(() => new MlpKernels(g, layout, { subgroups: 'yes' as unknown as boolean })).toThrow(/subgroups must be true or false, got yes/);
+    expect(() => new MlpKernels(g, layout, { backend: 'yes' as unknown as 'auto' })).toThrow(/kernel backend: "yes" is not one of auto, generic, generic-no-subgroups/);
   });
 
   it('uses the stationary kernels exactly where subgroups are 8 wide', () => {
     const layout = mlpLayout([3, 5, 2]);
     const sg = g.subgroups;
     const able = !!sg && sg.min === 8 && sg.max === 8;
-    expect(new MlpKernels(g, layout).stationary).toBe(able);
-    expect(new MlpKernels(g, layout, { stationary: false }).stationary).toBe(false);
-    expect(new MlpKernels(g, layout, { subgroups: false }).stationary).toBe(false);
-    expect(() => new MlpKernels(g, layout, { stationary: 1 as unknown as boolean })).toThrow(/stationary must be true or false, got 1/);
+    const isSubgroup8 = (o: MlpKernelsOptions = {}) => new MlpKernels(g, layout, o).backend.name === 'subgroup8';
+    expect(isSubgroup8()).toBe(able);
+    expect(isSubgroup8({ backend: 'generic' })).toBe(false);
+    expect(isSubgroup8({ backend: 'generic-no-subgroups' })).toBe(false);
+    expect(isSubgroup8({ workgroupSize: 4 })).toBe(false);
   });
 
   /** Labels of the pipelines an op dispatches, in order (nothing is encoded). */
@@ -390,7 +391,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
       k.destroy();
       return r;
     };
-    const stationary = new MlpKernels(g, mlpLayout([4, 64, 2])).stationary;
+    const stationary = new MlpKernels(g, mlpLayout([4, 64, 2])).backend.name === 'subgroup8';
     expect(rows([4, 64, 64, 2])).toEqual(stationary ? [8, 8] : null);
     expect(rows([5, 32, 1])).toEqual(stationary ? [4] : null);
     // 128 units need two workgroups; 63 do not fit the kernels; no hidden layer; 9 outputs.
@@ -398,7 +399,7 @@ describe.skipIf(!gpu)('MLP kernels on the GPU', () => {
     expect(rows([4, 63, 2])).toBeNull();
     expect(rows([4, 2])).toBeNull();
     expect(rows([4, 64, 9])).toBeNull();
-    expect(rows([4, 64, 64, 2], { stationary: false })).toBeNull();
+    expect(rows([4, 64, 64, 2], { backend: 'generic' })).toBeNull();
   });
 
   it.each(paths)('matches at batch 16384 on [4, 64, 64, 2] (%j)', async (options) => {

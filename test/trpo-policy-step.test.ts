@@ -5,7 +5,8 @@ import { runOps } from '../src/gpu/index.js';
 import { MlpKernels, mlpLayout } from '../src/nn/mlp.js';
 import { resolveConfig } from '../src/algos/trpo/config.js';
 import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/algos/trpo/fvp.js';
-import { lineSearch } from '../src/algos/trpo/metrics.js';
+import { lineSearch } from '../src/algos/trpo/line-search.js';
+import { actorFor } from '../src/rl/actor.js';
 import { PolicyKernels } from '../src/algos/trpo/policy-kernels.js';
 import { PolicyStep } from '../src/algos/trpo/update.js';
 import { CAND_BASE, stat, statCount } from '../src/rl/stats.js';
@@ -63,10 +64,10 @@ describe.skipIf(!gpu)('conjugate gradient on the GPU', () => {
       const adv = g.upload('cg/adv', rnd.normals(N));
       const stats = g.storage('cg/stats', statCount(cfg.lineSearchSteps) * 4);
       const mlp = new MlpKernels(g, layout);
-      const step = new PolicyStep(g, spec, mlp, P, { theta, obs, actions, advantages: adv, stats }, cfg);
+      const step = new PolicyStep(g, spec, actorFor(spec, [6]), mlp, { theta, obs, actions, advantages: adv, stats }, cfg);
       step.run();
       // F x at the same θ_old with a separate FVP.
-      const kernels = new PolicyKernels(g, spec, {
+      const kernels = new PolicyKernels(g, spec, actorFor(spec, [6]), {
         n: N, nFvp: N, paramCount: P, logStdOffset: discrete ? P : Pmlp, candidates: 1,
         distOldOffset: 0, logpOldOffset: 0, maxKl: 0.01, shrink: 0.8, entCoef: 0, damping: cfg.damping,
       });

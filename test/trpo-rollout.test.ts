@@ -9,6 +9,8 @@ import type { EnvId } from '../src/envs/spaces.js';
 import { runOps } from '../src/gpu/index.js';
 import { mlpLayout } from '../src/nn/mlp.js';
 import { RolloutStage } from '../src/rl/rollout.js';
+import { actorFor } from '../src/rl/actor.js';
+import { pickBackend } from '../src/nn/backend.js';
 import { rolloutSgFits } from '../src/nn/backends/subgroup8/rollout-policy.js';
 import { refForward } from './reference/mlp.js';
 import { TestRandom } from './reference/random.js';
@@ -23,10 +25,10 @@ const sg8 = !!gpu?.subgroups && gpu.subgroups.min === 8 && gpu.subgroups.max ===
 async function rollout(env: EnvId, hidden: number[], nEnvs: number, nSteps: number, theta: Float32Array, subgroups: boolean) {
   const g = gpu!;
   const spec = getEnvSpec(env);
-  const head = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
-  const sizes = [spec.obsDim, ...hidden, head];
+  const actor = actorFor(spec, hidden);
   const policy = g.upload('test/policy', theta);
-  const stage = new RolloutStage(g, spec, sizes, policy, { nEnvs, nSteps, seed: 11, logStdOffset: mlpLayout(sizes).paramCount, subgroups });
+  const backend = pickBackend(g, subgroups ? 'auto' : 'generic');
+  const stage = new RolloutStage(g, spec, actor, policy, { nEnvs, nSteps, seed: 11, backend });
   runOps(g, 'test/reset', [stage.resetOp()]);
   runOps(g, 'test/rollout', [stage.rolloutOp(0)]);
   const out = {
@@ -37,7 +39,7 @@ async function rollout(env: EnvId, hidden: number[], nEnvs: number, nSteps: numb
   };
   stage.destroy();
   policy.destroy();
-  return { ...out, sizes, head };
+  return { ...out, sizes: [...actor.net.sizes], head: actor.headDim };
 }
 
 function policyParams(sizes: number[], head: number, logStd: number, seed: number): Float32Array {

@@ -94,7 +94,7 @@ describe.skipIf(!gpu)('value fit', () => {
   ];
   // The weight-stationary kernel where the device allows it (the default), the row-broadcast
   // subgroup kernel, and the per-invocation one.
-  const paths = [{}, { stationary: false }, { subgroups: false }];
+  const paths = [{}, { backend: 'generic' as const }, { backend: 'generic-no-subgroups' as const }];
   const grid = paths.flatMap((options) => cases.map((c) => ({ ...c, options, path: JSON.stringify(options) })));
   it.each(grid)('matches float64 minibatch Adam: $sizes, minibatch $B, kernels $path', async ({ sizes, B, minibatches, epochs, residual, weights, workgroups, options }) => {
     const g = gpu!;
@@ -220,7 +220,7 @@ describe.skipIf(!gpu)('value fit', () => {
     // A hidden width that is not a multiple of 32; W₁ᵀ's rows too long for a lane (64 × 256).
     expect(kernelFor([3, 65, 1])).toBe(sg);
     expect(kernelFor([4, 64, 256, 1])).toBe(sg);
-    expect(kernelFor([4, 64, 64, 1], { stationary: false })).toBe(sg);
-    expect(kernelFor([4, 64, 64, 1], { subgroups: false })).toBe('per-invocation');
+    expect(kernelFor([4, 64, 64, 1], { backend: 'generic' })).toBe(sg);
+    expect(kernelFor([4, 64, 64, 1], { backend: 'generic-no-subgroups' })).toBe('per-invocation');
   });
 });

@@ -373,7 +373,7 @@ class App {
       this.animator.setPreview(null, this.panel.run.env);
       return;
     }
-    this.preview = new PolicyPreview(this.gpu, t.spec, t.policyLayout.sizes, t.policyBuffer, t.policyLayout.paramCount, {
+    this.preview = new PolicyPreview(this.gpu, t.spec, t.actor, t.policyBuffer, {
       nEnvs: this.panel.view.envsDrawn,
       maxSteps: PREVIEW_MAX_STEPS,
       seed: (t.seed + 7777) >>> 0,
@@ -439,7 +439,7 @@ class App {
     const state = await t.state();
     const config = { ...t.config };
     for (const k of hotKeys) (config as Record<string, unknown>)[k] = next[k];
-    const trainer = await Trainer.fromState({ ...state, config }, this.gpu);
+    const trainer = await Trainer.fromState({ ...state, config }, { gpu: this.gpu });
     this.adoptTrainer(trainer);
   }
 
@@ -506,7 +506,7 @@ class App {
     if (!t || !preview) return;
     const probe = PROBES[t.spec.id];
     const out = await preview.probe(probe.observations());
-    const head = t.spec.actionSpace.type === 'Discrete' ? t.spec.actionSpace.n : t.spec.actionDim;
+    const head = t.actor.headDim;
     const ys = probe.xs.map((_, i) => probe.value(out.subarray(i * head, (i + 1) * head)));
     this.curves = this.curves.filter((c) => c.iteration !== t.iteration);
     this.curves.push({ iteration: t.iteration, ys });

@@ -15,22 +15,24 @@
  * layers one after the other, each sample-major: h_l[n][j] at set·actsLength + batch·(sum of the
  * widths of the hidden layers before l) + n·width_l + j.
  *
- * On devices with the `subgroups` feature (subgroups of at least 8 invocations) the dense-layer
- * products of forward, JVP and backward deltas run the *_sg kernels, which share weight loads
- * across a subgroup; elsewhere the per-invocation kernels. Both compute the same sums in the same
+ * The backend (nn/backend.ts) decides the kernels. Generic, with subgroups (subgroups of at least
+ * 8 invocations): the dense-layer products of forward, JVP and backward deltas run the *_sg
+ * kernels, which share weight loads across a subgroup; without, the per-invocation kernels. Both compute the same sums in the same
  * layout. Speed on a CPU Vulkan driver (lavapipe) is set by loads, not arithmetic: see
  * mlp_common.wgsl, mlp_common_sg.wgsl and subgroup_loads.wgsl.
  *
- * Where subgroups are exactly 8 wide (a CPU driver's SIMD vector), the layers whose shape fits
- * (mlp-stationary.ts: both widths multiples of 4 and the rows of 32 or 64, 64×64 included) run
+ * Subgroup8 (subgroups exactly 8 wide, a CPU driver's SIMD vector): the layers whose shape fits
+ * (backends/subgroup8/stationary.ts: both widths multiples of 4 and the rows of 32 or 64, 64×64 included) run
  * weight-stationary kernels instead, generated per layer shape: each lane keeps its rows of W in
  * registers for the whole dispatch, about twice as fast again on lavapipe. A thin output layer
- * (at most 8 outputs, inputs a multiple of 32) runs the kernels of mlp-thin.ts, in which the lanes
+ * (at most 8 outputs, inputs a multiple of 32) runs the kernels of backends/subgroup8/thin.ts, in which the lanes
  * split its inputs instead. Other layers (odd widths) keep the kernels above; every path is
  * tested against float64.
  */
 import { Kernel, grid1d, wgsl, type BindingKind, type Gpu, type Op } from '../gpu/index.js';
 import { MLP_BINDINGS, MlpParams } from './mlp-params.js';
+import type { MlpLayer, MlpLayout } from './layout.js';
+import { backendForWorkgroup, pickBackend, type BackendChoice, type KernelBackend } from './backend.js';
 import {
   STATIONARY_FAMILY,
   STATIONARY_LANES,
@@ -56,47 +58,7 @@ import jvpWgsl from './backends/generic/mlp_jvp.wgsl?raw';
 
 export { MlpParams };
 
-export interface MlpLayer {
-  readonly inDim: number;
-  readonly outDim: number;
-  /** Element offset of W [outDim][inDim] (row-major) in the parameter vector. */
-  readonly wOffset: number;
-  /** Element offset of b [outDim]; equals wOffset + outDim·inDim. */
-  readonly bOffset: number;
-}
-
-export interface MlpLayout {
-  /** [in, hidden..., out] */
-  readonly sizes: readonly number[];
-  readonly paramCount: number;
-  readonly layers: readonly MlpLayer[];
-}
-
-/** Largest layer width accepted; wider layers would still work but are far outside this project. */
-export const MLP_MAX_WIDTH = 4096;
-
-export function mlpLayout(sizes: readonly number[]): MlpLayout {
-  if (!Array.isArray(sizes)) throw new Error(`mlp sizes: expected an array [in, hidden..., out], got ${String(sizes)}`);
-  if (sizes.length < 2) {
-    throw new Error(`mlp sizes: need at least [in, out] (2 entries), got ${sizes.length} entries: [${sizes.join(', ')}]`);
-  }
-  sizes.forEach((v, k) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MLP_MAX_WIDTH) {
-      throw new Error(`mlp sizes[${k}]: got ${String(v)}, allowed: an integer in [1, ${MLP_MAX_WIDTH}]`);
-    }
-  });
-  const layers: MlpLayer[] = [];
-  let offset = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) {
-    const inDim = sizes[l]!;
-    const outDim = sizes[l + 1]!;
-    const wOffset = offset;
-    const bOffset = wOffset + outDim * inDim;
-    layers.push({ inDim, outDim, wOffset, bOffset });
-    offset = bOffset + outDim;
-  }
-  return { sizes: [...sizes], paramCount: offset, layers };
-}
+export { MLP_MAX_WIDTH, mlpLayout, type MlpLayer, type MlpLayout } from './layout.js';
 
 
 type MlpParamName = (typeof MlpParams.fields)[number][0];
@@ -215,16 +177,11 @@ export interface MlpKernelsOptions {
   /** Samples per chunk of the parameter-gradient reduction. Default max(256, batch / 64). */
   gradChunk?: number;
   /**
-   * Use the subgroup kernels where the device allows them (the `subgroups` feature, subgroups of
-   * 8 to 64 invocations). Default true; false always runs the per-invocation kernels.
+   * Which kernels run (nn/backend.ts): a backend from pickBackend, or a choice for it. Default
+   * 'auto', the device's best. 'generic' keeps the row-broadcast subgroup kernels everywhere,
+   * 'generic-no-subgroups' the per-invocation kernels; both are for comparisons and tests.
    */
-  subgroups?: boolean;
-  /**
-   * Use the weight-stationary kernels (mlp-stationary.ts) for the layers they fit, where the
-   * subgroup kernels run and subgroups are exactly 8 wide (a CPU driver's SIMD vector, e.g.
-   * lavapipe). Default true; false keeps the row-broadcast subgroup kernels everywhere.
-   */
-  stationary?: boolean;
+  backend?: KernelBackend | BackendChoice;
   /**
    * Let jacobianVectorOp and jacobianTransposeOp run where they fit (see jacobianRows), so that
    * the Fisher-vector product goes through the output Jacobian. Default true; false keeps forward
@@ -243,7 +200,6 @@ const MAX_COLS = 8;
 /** Samples per invocation of the subgroup kernels (measured best at 4 with 8 accumulators). */
 const SG_SAMPLES = 4;
 /** Lanes that share one broadcast group in the subgroup kernels. */
-const SG_LANES = 8;
 /** Floats past the end of every scratch activation buffer: the subgroup kernels read 4 at a time. */
 const ACTS_PAD = 4;
 
@@ -293,8 +249,8 @@ export class MlpKernels {
   readonly gradCols: number;
   /** Whether the dense-layer products run the subgroup kernels (see the class comment). */
   readonly subgroups: boolean;
-  /** Whether layers that fit them run the weight-stationary kernels (see the option). */
-  readonly stationary: boolean;
+  /** The kernels this instance runs (nn/backend.ts), for its workgroup size. */
+  readonly backend: KernelBackend;
   private readonly outputJacobian: boolean;
   private readonly gradChunkOption: number | undefined;
   private readonly owned = new Set<GPUBuffer>();
@@ -317,18 +273,10 @@ export class MlpKernels {
     this.gradRows = checkInt('gradRows', options.gradRows ?? 16, 1, MAX_ROWS);
     this.gradCols = checkInt('gradCols', options.gradCols ?? 4, 1, MAX_COLS);
     this.gradChunkOption = options.gradChunk === undefined ? undefined : checkInt('gradChunk', options.gradChunk, 1);
-    if (options.subgroups !== undefined && typeof options.subgroups !== 'boolean') {
-      throw new Error(`mlp: subgroups must be true or false, got ${String(options.subgroups)}`);
-    }
-    const sg = gpu.subgroups;
-    // Subgroups narrower than the broadcast group cannot hand 8 lanes' loads around; an unknown
-    // size (0) is not trusted either. The workgroup must hold whole subgroups (see blocking()).
-    this.subgroups = (options.subgroups ?? true) && !!sg && sg.min >= SG_LANES && sg.max <= 64 && sg.max <= this.wg;
-    if (options.stationary !== undefined && typeof options.stationary !== 'boolean') {
-      throw new Error(`mlp: stationary must be true or false, got ${String(options.stationary)}`);
-    }
-    // A workgroup of the stationary kernels is exactly one subgroup of STATIONARY_LANES lanes.
-    this.stationary = (options.stationary ?? true) && this.subgroups && sg!.min === STATIONARY_LANES && sg!.max === STATIONARY_LANES;
+    const picked = typeof options.backend === 'object' ? options.backend : pickBackend(gpu, options.backend ?? 'auto');
+    // The workgroup must hold whole subgroups (see blocking()).
+    this.backend = backendForWorkgroup(picked, this.wg);
+    this.subgroups = this.backend.subgroups !== null;
     if (options.outputJacobian !== undefined && typeof options.outputJacobian !== 'boolean') {
       throw new Error(`mlp: outputJacobian must be true or false, got ${String(options.outputJacobian)}`);
     }
@@ -467,7 +415,7 @@ export class MlpKernels {
     owned: GPUBuffer[];
   }): Step | null {
     const { shape, offsets, batch, sets, label, values, resources, owned } = s;
-    if (!this.stationary) return null;
+    if (this.backend.name !== 'subgroup8') return null;
     const kernel = this.stationaryKernel(shape, offsets, values);
     if (!kernel) return null;
     const { rowBlocks } = kernel;
@@ -797,7 +745,7 @@ export class MlpKernels {
    */
   get jacobianRows(): Array<4 | 8> | null {
     const { layers, sizes } = this.layout;
-    if (!this.outputJacobian || !this.stationary || layers.length < 2 || sizes[layers.length]! > JACOBIAN_MAX_OUTPUTS) return null;
+    if (!this.outputJacobian || this.backend.name !== 'subgroup8' || layers.length < 2 || sizes[layers.length]! > JACOBIAN_MAX_OUTPUTS) return null;
     const rows: Array<4 | 8> = [];
     for (const layer of layers.slice(0, -1)) {
       const R = stationaryRows('grad', layer.outDim, Math.ceil(layer.inDim / 4) * 4);

@@ -1,13 +1,32 @@
 /**
- * Checkpoints: both networks, the value function's Adam state, counters and the full config, as
- * UTF-8 JSON with little-endian float32 arrays in base64. Everything is validated (format, env,
- * config, shapes, finiteness) before a trainer is built from it.
+ * Checkpoints: the algorithm's name, both networks, the value function's Adam state, counters and
+ * the full config, as UTF-8 JSON with little-endian float32 arrays in base64. Everything is
+ * validated (format, algorithm, env, config, shapes, finiteness) before a trainer is built from it.
+ * The config is validated by the algorithm that wrote it, which the caller passes in, so this file
+ * knows no algorithm.
  */
-import { checkEnvId } from '../envs/registry.js';
-import { mlpLayout } from '../nn/mlp.js';
-import { getEnvSpec } from '../envs/registry.js';
-import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../algos/trpo/config.js';
-import type { TrainerState } from '../train/trainer.js';
+import { ConfigError } from '../errors.js';
+import { checkEnvId, getEnvSpec } from '../envs/registry.js';
+import type { EnvId } from '../envs/spaces.js';
+import { mlpLayout } from '../nn/layout.js';
+import { actorFor } from './actor.js';
+import type { LearnedState } from './algorithm.js';
+import type { OnPolicyConfig } from './config.js';
+
+/** Everything a trainer is rebuilt from. */
+export interface TrainerState extends LearnedState {
+  /** The algorithm's name (the first argument of Trainer.create). */
+  algorithm: string;
+  env: EnvId;
+  seed: number;
+  config: OnPolicyConfig;
+  iteration: number;
+  timesteps: number;
+  totalEpisodes: number;
+}
+
+/** Validates a saved config for `algorithm` (throws ConfigError), or throws for an unknown algorithm. */
+export type SavedConfigResolver = (algorithm: string, saved: unknown) => OnPolicyConfig;
 
 export const CHECKPOINT_FORMAT = 'webgpu-trpo-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -47,6 +66,7 @@ export function encodeCheckpoint(s: TrainerState): Uint8Array {
   const doc = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
+    algorithm: s.algorithm,
     env: s.env,
     seed: s.seed,
     config: s.config,
@@ -68,7 +88,7 @@ function count(field: string, v: unknown): number {
   return v;
 }
 
-export function decodeCheckpoint(bytes: Uint8Array): TrainerState {
+export function decodeCheckpoint(bytes: Uint8Array, resolveSaved: SavedConfigResolver): TrainerState {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<string, unknown>;
@@ -81,11 +101,14 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainerState {
   if (doc.version !== CHECKPOINT_VERSION) {
     throw new CheckpointError(`checkpoint field version: ${String(doc.version)} (this build reads version ${CHECKPOINT_VERSION})`);
   }
+  // Version-1 files written before there was a second algorithm name none: they are TRPO's.
+  const algorithm = doc.algorithm ?? 'trpo';
+  if (typeof algorithm !== 'string') throw new CheckpointError(`checkpoint field algorithm: ${JSON.stringify(algorithm)} is not an algorithm name`);
   let env;
   let config;
   try {
     env = checkEnvId(doc.env, 'checkpoint field env');
-    config = resolveConfig(doc.config as Record<string, never>, DEFAULT_CONFIG);
+    config = resolveSaved(algorithm, doc.config);
   } catch (e) {
     if (e instanceof ConfigError) throw new CheckpointError(`checkpoint field config: ${e.message}`);
     throw new CheckpointError(String((e as Error).message));
@@ -93,11 +116,10 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainerState {
   const seed = count('seed', doc.seed);
   if (seed > 0xffffffff) throw new CheckpointError(`checkpoint field seed: ${seed} is not a 32-bit seed`);
   const spec = getEnvSpec(env);
-  const headDim = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
-  const policyMlp = mlpLayout([spec.obsDim, ...config.policyHidden, headDim]).paramCount;
-  const P = policyMlp + (spec.actionSpace.type === 'Discrete' ? 0 : headDim);
+  const P = actorFor(spec, config.policyHidden).paramCount;
   const Pv = mlpLayout([spec.obsDim, ...config.valueHidden, 1]).paramCount;
   return {
+    algorithm,
     env,
     seed,
     config,

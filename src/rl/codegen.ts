@@ -1,8 +1,9 @@
 /**
  * Short generated WGSL constant blocks that specialize the trainer's kernels to one env and one
- * network shape (the kernels themselves live in src/shaders). Everything here is a `const` line.
+ * network shape (the kernels themselves live in .wgsl files beside their TS). Everything here is a `const` line.
  */
 import type { EnvSpec } from '../envs/spaces.js';
+import type { ActorLayout } from '../nn/layout.js';
 
 const f32 = (v: number): string => {
   if (!Number.isFinite(v)) return v > 0 ? '3.4028234e38' : '-3.4028234e38';
@@ -11,9 +12,9 @@ const f32 = (v: number): string => {
 };
 
 /** Policy head: IS_DISCRETE, HEAD_DIM (actions or action dims), ACTION_LOW/HIGH (clip bounds). */
-export function headConsts(spec: EnvSpec): string {
-  const discrete = spec.actionSpace.type === 'Discrete';
-  const headDim = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
+export function headConsts(spec: EnvSpec, actor: ActorLayout): string {
+  const discrete = actor.head === 'categorical';
+  const headDim = actor.headDim;
   const low = spec.actionSpace.type === 'Box' ? spec.actionSpace.low : [0];
   const high = spec.actionSpace.type === 'Box' ? spec.actionSpace.high : [0];
   return [

@@ -1,5 +1,6 @@
 /** Policy evaluation on the GPU: `episodes` episodes in parallel, one dispatch, one readback. */
 import type { EnvSpec } from '../envs/spaces.js';
+import type { ActorLayout } from '../nn/layout.js';
 import { Kernel, StructLayout, wgsl, type Gpu } from '../gpu/index.js';
 import evaluateWgsl from './evaluate.wgsl?raw';
 import { policyPrelude } from './policy-prelude.js';
@@ -27,9 +28,8 @@ const WG = 64;
 export async function evaluatePolicy(
   gpu: Gpu,
   spec: EnvSpec,
-  policySizes: readonly number[],
+  actor: ActorLayout,
   policy: GPUBuffer,
-  logStdOffset: number,
   opts: { episodes: number; deterministic: boolean; seed: number },
 ): Promise<EvaluationResult> {
   const kernel = Kernel.get(gpu, {
@@ -41,13 +41,13 @@ export async function evaluatePolicy(
       ['results', 'storage'],
     ],
     code: wgsl(
-      EvalParams.wgsl(), policyPrelude(spec, policySizes), evaluateWgsl,
+      EvalParams.wgsl(), policyPrelude(spec, actor), evaluateWgsl,
     ),
     constants: { WG },
   });
   const params = gpu.uniform(
     'evaluate/params',
-    EvalParams.pack({ episodes: opts.episodes, seed: opts.seed >>> 0, deterministic: opts.deterministic ? 1 : 0, logStdOffset }),
+    EvalParams.pack({ episodes: opts.episodes, seed: opts.seed >>> 0, deterministic: opts.deterministic ? 1 : 0, logStdOffset: actor.logStdOffset }),
   );
   const results = gpu.buffer('evaluate/results', opts.episodes * 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   try {

@@ -6,7 +6,7 @@ import { Kernel, StructLayout, dispatchOp, grid1d, wgsl, type Gpu, type Op } fro
 import type { MlpKernels } from '../nn/mlp.js';
 import { meanStdOp, varianceOp } from '../math/reduce.js';
 import gaeWgsl from './gae.wgsl?raw';
-import { derived, type TRPOConfig } from '../algos/trpo/config.js';
+import { batchSize, type GaeConfig } from './config.js';
 import { stat, statConsts } from './stats.js';
 
 export const GaeParams = new StructLayout('GaeParams', [
@@ -33,9 +33,9 @@ export class AdvantageStage {
     value: GPUBuffer,
     rollout: { obs: GPUBuffer; steps: GPUBuffer },
     stats: GPUBuffer,
-    cfg: TRPOConfig,
+    cfg: GaeConfig,
   ) {
-    const N = derived(cfg).batch;
+    const N = batchSize(cfg);
     this.values = gpu.storage('adv/values', 2 * N * 4);
     this.advantages = gpu.storage('adv/advantages', N * 4);
     this.returns = gpu.storage('adv/returns', N * 4);

@@ -5,6 +5,7 @@
  */
 import { envWgsl } from '../envs/registry.js';
 import type { EnvSpec } from '../envs/spaces.js';
+import type { ActorLayout } from '../nn/layout.js';
 import { wgsl } from '../gpu/index.js';
 import { headsWgsl } from '../dist/heads.js';
 import { rngWgsl } from '../math/rng.js';
@@ -12,10 +13,10 @@ import mlpSampleWgsl from '../nn/mlp_sample.wgsl?raw';
 import policyActWgsl from './policy_act.wgsl?raw';
 import { headConsts, mlpConsts } from './codegen.js';
 
-export function policyPrelude(spec: EnvSpec, policySizes: readonly number[]): string {
+export function policyPrelude(spec: EnvSpec, actor: ActorLayout): string {
   return wgsl(
-    headConsts(spec),
-    mlpConsts(policySizes),
+    headConsts(spec, actor),
+    mlpConsts(actor.net.sizes),
     rngWgsl,
     headsWgsl,
     envWgsl(spec.id),

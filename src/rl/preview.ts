@@ -8,6 +8,7 @@
  * trainer's buffer; the GPU queue orders it against training iterations.
  */
 import type { EnvSpec } from '../envs/spaces.js';
+import type { ActorLayout } from '../nn/layout.js';
 import { Kernel, StructLayout, wgsl, type Gpu } from '../gpu/index.js';
 import previewWgsl from './preview.wgsl?raw';
 import { policyPrelude } from './policy-prelude.js';
@@ -75,9 +76,8 @@ export class PolicyPreview {
   constructor(
     private readonly gpu: Gpu,
     readonly spec: EnvSpec,
-    policySizes: readonly number[],
+    private readonly actor: ActorLayout,
     policy: GPUBuffer,
-    private readonly logStdOffset: number,
     private readonly opts: PreviewOptions,
   ) {
     for (const [k, v, max] of [
@@ -91,7 +91,7 @@ export class PolicyPreview {
     this.maxSteps = opts.maxSteps;
     this.maxProbe = opts.maxProbe ?? 256;
     this.deterministic = opts.deterministic ?? false;
-    const headDim = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
+    const headDim = actor.headDim;
     const stride = spec.stateDim + 4;
     this.params = gpu.buffer('preview/params', PreviewParams.size, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.envState = gpu.storage('preview/env-state', this.nEnvs * (spec.stateDim + 3) * 4);
@@ -107,7 +107,7 @@ export class PolicyPreview {
         ['out', 'storage'],
       ] as const,
       code: wgsl(
-        PreviewParams.wgsl(), policyPrelude(spec, policySizes), previewWgsl,
+        PreviewParams.wgsl(), policyPrelude(spec, actor), previewWgsl,
       ),
       constants: { WG },
     };
@@ -130,7 +130,7 @@ export class PolicyPreview {
         nSteps,
         seed: this.opts.seed >>> 0,
         stepBase: this.stepBase >>> 0,
-        logStdOffset: this.logStdOffset,
+        logStdOffset: this.actor.logStdOffset,
         deterministic: this.deterministic ? 1 : 0,
         count,
       }),
@@ -186,7 +186,7 @@ export class PolicyPreview {
     if (!Number.isInteger(count) || count < 1 || count > this.maxProbe) {
       throw new RangeError(`preview: probe takes 1 to ${this.maxProbe} observations of ${d} floats, got ${obs.length} floats`);
     }
-    const headDim = this.spec.actionSpace.type === 'Discrete' ? this.spec.actionSpace.n : this.spec.actionDim;
+    const headDim = this.actor.headDim;
     this.gpu.device.queue.writeBuffer(this.probeIn, 0, obs.buffer, obs.byteOffset, obs.byteLength);
     this.writeParams(0, count);
     const [bytes] = await this.gpu.submitAndRead(

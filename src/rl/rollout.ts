@@ -5,6 +5,8 @@
  * policy's weights in the lanes of a subgroup of 8 envs instead.
  */
 import type { EnvSpec } from '../envs/spaces.js';
+import type { KernelBackend } from '../nn/backend.js';
+import type { ActorLayout } from '../nn/layout.js';
 import { Kernel, StructLayout, dispatchOp, wgsl, type Gpu, type Op } from '../gpu/index.js';
 import rolloutWgsl from './rollout.wgsl?raw';
 import { policyPrelude } from './policy-prelude.js';
@@ -50,9 +52,9 @@ export class RolloutStage {
   constructor(
     private readonly gpu: Gpu,
     readonly spec: EnvSpec,
-    policySizes: readonly number[],
+    private readonly actor: ActorLayout,
     policy: GPUBuffer,
-    private readonly opts: { nEnvs: number; nSteps: number; seed: number; logStdOffset: number; subgroups?: boolean },
+    private readonly opts: { nEnvs: number; nSteps: number; seed: number; backend: KernelBackend },
   ) {
     const { nEnvs, nSteps } = opts;
     const n = nEnvs * nSteps;
@@ -67,8 +69,7 @@ export class RolloutStage {
     };
     this.envState = gpu.storage('rollout/env-state', nEnvs * (spec.stateDim + spec.obsDim + 4) * 4);
     this.params = gpu.buffer('rollout/params', RolloutParams.size, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    const lanes = gpu.subgroups;
-    const sg = (opts.subgroups ?? true) && lanes !== null && lanes.min === 8 && lanes.max === 8 && rolloutSgFits(policySizes);
+    const sg = opts.backend.name === 'subgroup8' && rolloutSgFits(actor.net.sizes);
     this.entryPoint = sg ? 'rollout_sg' : 'rollout';
     this.kernelSpec = {
       label: `rollout-${spec.id}`,
@@ -82,8 +83,8 @@ export class RolloutStage {
         ['episodes', 'storage'],
       ] as const,
       code: sg
-        ? wgsl('enable subgroups;', RolloutParams.wgsl(), policyPrelude(spec, policySizes), rolloutWgsl, rolloutSgWgsl(policySizes))
-        : wgsl(RolloutParams.wgsl(), policyPrelude(spec, policySizes), rolloutWgsl),
+        ? wgsl('enable subgroups;', RolloutParams.wgsl(), policyPrelude(spec, actor), rolloutWgsl, rolloutSgWgsl(actor.net.sizes))
+        : wgsl(RolloutParams.wgsl(), policyPrelude(spec, actor), rolloutWgsl),
       constants: { WG },
     };
     const kernel = this.kernel(this.entryPoint);
@@ -115,7 +116,7 @@ export class RolloutStage {
         nSteps: this.opts.nSteps,
         seed: this.opts.seed >>> 0,
         stepBase,
-        logStdOffset: this.opts.logStdOffset,
+        logStdOffset: this.actor.logStdOffset,
         episodeCapacity: this.episodeCapacity,
       }),
     );

@@ -3,7 +3,7 @@
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
  * the fitted V on the whole batch for the log. The gradient is one weight-stationary kernel for
  * the whole network (value-grad-stationary.ts) where the MLP kernels are stationary
- * (MlpKernels.stationary) and the network fits it: each minibatch step first applies Adam's
+ * (MlpKernels.backend is subgroup8) and the network fits it: each minibatch step first applies Adam's
  * step on the minibatch before (the kernel's entry point `last` applies the last one), and one
  * workgroup takes all of them in one dispatch (or, split across workgroups, one per dispatch).
  * Else a minibatch step is two dispatches, the gradient by chunks of samples, then the sum of the
@@ -21,7 +21,7 @@ import valueGradSgWgsl from '../nn/backends/generic/value_grad_sg.wgsl?raw';
 import valueGradWgsl from '../nn/backends/generic/value_grad.wgsl?raw';
 import valueAdamWgsl from '../nn/adam.wgsl?raw';
 import valueStepWgsl from '../nn/backends/generic/value_step.wgsl?raw';
-import { derived, type TRPOConfig } from '../algos/trpo/config.js';
+import { batchSize, vfMinibatches as minibatchesOf, type ValueFitConfig } from './config.js';
 import { stat } from './stats.js';
 import { LAST_WG, VALUE_GRAD_STATIONARY_BINDINGS, valueGradStationaryFloats, valueGradStationaryPhases, valueGradStationaryWgsl } from '../nn/backends/subgroup8/value-step.js';
 import { VALUE_MAX_LAYERS, ValueStepParams } from '../nn/value-step-params.js';
@@ -99,13 +99,14 @@ export class ValueFitStage {
     value: GPUBuffer,
     data: { obs: GPUBuffer; returns: GPUBuffer; stats: GPUBuffer },
     obsDim: number,
-    private readonly cfg: TRPOConfig,
+    private readonly cfg: ValueFitConfig,
     options: ValueFitOptions = {},
   ) {
     if (options.workgroups !== undefined && !(Number.isInteger(options.workgroups) && options.workgroups >= 1)) {
       throw new Error(`value fit: workgroups must be a positive integer, got ${options.workgroups}`);
     }
-    const { batch: N, vfMinibatches } = derived(cfg);
+    const N = batchSize(cfg);
+    const vfMinibatches = minibatchesOf(cfg);
     this.n = N;
     const B = cfg.vfBatchSize;
     const { paramCount: P, sizes } = mlp.layout;
@@ -122,7 +123,7 @@ export class ValueFitStage {
     // The gradient's kernel: weight-stationary (value-grad-stationary.ts) where the MLP's kernels
     // are and the network fits it, else value_grad_sg with whole subgroups in its workgroup of
     // GRAD_WG invocations (lavapipe's are 8 wide), else per invocation (value_grad).
-    const stationary = mlp.stationary && valueGradStationaryPhases(sizes) !== null;
+    const stationary = mlp.backend.name === 'subgroup8' && valueGradStationaryPhases(sizes) !== null;
     const sg = mlp.subgroups && gpu.subgroups !== null && gpu.subgroups.max <= GRAD_WG;
     this.gradKernel = stationary ? 'stationary' : sg ? 'subgroups' : 'per-invocation';
     // The stationary kernel's chunks are whole groups of 8 samples (one workgroup each, by

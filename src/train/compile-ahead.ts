@@ -14,28 +14,11 @@
  * Node only: it creates a device of its own (createGpu), which a browser page may not want.
  */
 import type { EnvId } from '../envs/spaces.js';
-import { createGpu, type AdapterSummary, type CreateGpuOptions, type Gpu } from '../gpu/index.js';
+import { createGpu, runsOnCpu, type AdapterSummary, type CreateGpuOptions, type Gpu } from '../gpu/index.js';
+
+export { compilesOnFirstDispatch, runsOnCpu } from '../gpu/index.js';
 import type { TRPOConfig } from '../algos/trpo/config.js';
 import { Trainer } from './trainer.js';
-
-/**
- * Whether the adapter is Mesa's CPU driver with its shader cache on (MESA_SHADER_CACHE_DISABLE
- * unset or false): the case where compiling on a second device shortens a first iteration.
- */
-export function compilesOnFirstDispatch(adapter: AdapterSummary, env: Record<string, string | undefined> = {}): boolean {
-  const disabled = env.MESA_SHADER_CACHE_DISABLE;
-  const cacheOff = disabled !== undefined && !['', '0', 'false'].includes(disabled.toLowerCase());
-  return !cacheOff && runsOnCpu(adapter);
-}
-
-/**
- * Whether the adapter is a CPU driver (Mesa's llvmpipe): one device runs one dispatch at a time
- * on the machine's cores, so independent work belongs on a second device (the CLI puts the value
- * fit there, TrainerOptions.valueFitGpu).
- */
-export function runsOnCpu(adapter: AdapterSummary): boolean {
-  return /llvmpipe/i.test(`${adapter.description} ${adapter.device}`);
-}
 
 /** Where the value fit runs: 'auto' picks a second device on a CPU driver (runsOnCpu). */
 export const VALUE_FIT_DEVICES = ['auto', 'same', 'second'] as const;

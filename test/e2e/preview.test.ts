@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ENV_IDS, envSpecs, type EnvId, type EnvSpec } from '../../src/envs/index.js';
 import { mlpLayout } from '../../src/nn/mlp.js';
 import { FRAME_END, PolicyPreview, type PreviewFrames } from '../../src/rl/preview.js';
+import { actorFor } from '../../src/rl/actor.js';
 import { THETA_THRESHOLD, X_THRESHOLD } from '../reference/envs/cartpole.js';
 import { twins } from '../reference/envs/index.js';
 import { GOAL_RADIUS } from '../reference/envs/pointmass.js';
@@ -33,12 +34,13 @@ function headDim(spec: EnvSpec): number {
 /** Random policy weights (and log-std −0.5 for Gaussian heads) that make episodes end quickly on CartPole. */
 function randomPolicy(spec: EnvSpec, seed: number) {
   const layout = mlpLayout([spec.obsDim, ...HIDDEN, headDim(spec)]);
+  const actor = actorFor(spec, HIDDEN);
   const r = new TestRandom(seed);
   const discrete = spec.actionSpace.type === 'Discrete';
   const theta = new Float32Array(layout.paramCount + (discrete ? 0 : headDim(spec)));
   theta.set(r.normals(layout.paramCount, 0.6));
   theta.fill(-0.5, layout.paramCount);
-  return { layout, theta };
+  return { layout, actor, theta };
 }
 
 function nearThreshold(id: EnvId, s: readonly number[]): boolean {
@@ -131,9 +133,9 @@ describe.skipIf(!gpu)('demo live preview', () => {
   for (const id of ENV_IDS) {
     const spec = envSpecs[id];
     it(`${id}: deterministic frames follow the twin across chunks, episodes end and reset`, async () => {
-      const { layout, theta } = randomPolicy(spec, 7);
+      const { actor, theta } = randomPolicy(spec, 7);
       const policy = gpu!.upload('test/policy', theta);
-      const preview = new PolicyPreview(gpu!, spec, layout.sizes, policy, layout.paramCount, {
+      const preview = new PolicyPreview(gpu!, spec, actor, policy, {
         nEnvs: N_ENVS,
         maxSteps: 160,
         seed: SEED,
@@ -167,9 +169,9 @@ describe.skipIf(!gpu)('demo live preview', () => {
     });
 
     it(`${id}: sampled actions stay in bounds and the dynamics still follow the twin`, async () => {
-      const { layout, theta } = randomPolicy(spec, 11);
+      const { layout, actor, theta } = randomPolicy(spec, 11);
       const policy = gpu!.upload('test/policy', theta);
-      const preview = new PolicyPreview(gpu!, spec, layout.sizes, policy, layout.paramCount, {
+      const preview = new PolicyPreview(gpu!, spec, actor, policy, {
         nEnvs: N_ENVS,
         maxSteps: 64,
         seed: SEED,
@@ -185,9 +187,9 @@ describe.skipIf(!gpu)('demo live preview', () => {
     });
 
     it(`${id}: probe returns the policy head on given observations`, async () => {
-      const { layout, theta } = randomPolicy(spec, 13);
+      const { layout, actor, theta } = randomPolicy(spec, 13);
       const policy = gpu!.upload('test/policy', theta);
-      const preview = new PolicyPreview(gpu!, spec, layout.sizes, policy, layout.paramCount, {
+      const preview = new PolicyPreview(gpu!, spec, actor, policy, {
         nEnvs: 1,
         maxSteps: 1,
         seed: SEED,

@@ -3,7 +3,7 @@
  * validated before any GPU work. Names follow the paper (δ = maxKl) and sb3-contrib's TRPO.
  */
 
-export interface TRPOConfig {
+export interface TRPOConfig extends OnPolicyConfig {
   /** δ, the trust-region radius: the mean KL(π_old ‖ π_new) an update may reach. Default 0.01. */
   maxKl: number;
   /** Added to the Fisher-vector product (F + damping·I) for conjugate gradient stability. Default 0.1. */
@@ -64,6 +64,7 @@ export const DEFAULT_CONFIG: Readonly<TRPOConfig> = Object.freeze({
 });
 
 import { ConfigError } from '../../errors.js';
+import { batchSize, vfMinibatches, type OnPolicyConfig } from '../../rl/config.js';
 
 export { ConfigError };
 
@@ -137,10 +138,10 @@ export function resolveConfig(overrides: Partial<TRPOConfig> = {}, base: Readonl
 
 /** Values derived from a config, computed in one place. */
 export function derived(c: TRPOConfig): { batch: number; fvpBatch: number; vfMinibatches: number } {
-  const batch = c.nEnvs * c.nSteps;
+  const batch = batchSize(c);
   return {
     batch,
     fvpBatch: Math.max(1, Math.round(batch * c.fvpSubsample)),
-    vfMinibatches: batch / c.vfBatchSize,
+    vfMinibatches: vfMinibatches(c),
   };
 }

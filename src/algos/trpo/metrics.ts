@@ -1,6 +1,7 @@
 /** Per-iteration metrics, computed on the host from the one readback of each iteration. */
-import type { TRPOConfig } from './config.js';
-import { CAND_BASE, stat, type StatSlot } from '../../rl/stats.js';
+import type { UpdateOutcome } from '../../rl/algorithm.js';
+import type { EpisodeSummary } from '../../rl/episodes.js';
+import { stat, type StatSlot } from '../../rl/stats.js';
 
 export interface PhaseTimes {
   /** Milliseconds of GPU time per phase (timestamp queries), or null where the adapter has none. */
@@ -21,20 +22,8 @@ export interface PhaseTimes {
   host: number;
 }
 
-export interface IterationMetrics {
-  iteration: number;
-  /** Environment steps so far, all envs together. */
-  timesteps: number;
-  /** Episodes that finished during this iteration's rollout. */
-  episodes: number;
-  totalEpisodes: number;
-  /** Mean / 10th / 90th percentile return of the episodes that finished this iteration (null if none). */
-  episodeReturnMean: number | null;
-  episodeReturnP10: number | null;
-  episodeReturnP90: number | null;
-  episodeLengthMean: number | null;
-  /** Mean return of the last 100 finished episodes (any iteration), null before the first. */
-  rollingReturnMean: number | null;
+/** What a TRPO update reports (besides the shared UpdateOutcome). */
+export interface TrpoUpdateMetrics extends UpdateOutcome {
   /** Mean KL(π_old ‖ π_new) of the accepted step (0 when rejected). */
   kl: number;
   surrogateBefore: number;
@@ -49,68 +38,24 @@ export interface IterationMetrics {
   accepted: boolean;
   /** Why no candidate was accepted: null when accepted. */
   rejectReason: null | 'non-finite-step' | 'kl' | 'no-improvement' | 'non-finite';
-  entropy: number;
-  /** Mean σ of a Gaussian policy; null for discrete actions. */
-  policyStd: number | null;
-  /** Mean (V(s) − R)² after the value fit. */
-  valueLoss: number;
-  /** 1 − Var(R − V_old) / Var(R), of the value function before the fit. */
-  explainedVariance: number;
   /** ‖r‖/‖g‖ of conjugate gradient's recurrence after cgIters. */
   cgResidual: number;
+  /** GPU milliseconds per phase (gpuWall and host are the trainer's). */
+  time: Omit<PhaseTimes, 'gpuWall' | 'host'>;
+}
+
+export interface IterationMetrics extends EpisodeSummary, Omit<TrpoUpdateMetrics, 'time'> {
+  iteration: number;
+  /** Environment steps so far, all envs together. */
+  timesteps: number;
+  /** Episodes that finished during this iteration's rollout. */
+  episodes: number;
+  totalEpisodes: number;
+  /** Mean return of the last 100 finished episodes (any iteration), null before the first. */
+  rollingReturnMean: number | null;
   /** Environment steps per second of this iteration, whole loop included. */
   stepsPerSecond: number;
   time: PhaseTimes;
-}
-
-export interface LineSearchDecision {
-  accepted: number | null;
-  reason: IterationMetrics['rejectReason'];
-}
-
-/** Backtracking line search over the candidates the GPU evaluated: the first with KL ≤ δ and L improved. */
-export function lineSearch(stats: Float32Array, cfg: TRPOConfig, surrogateBefore: number): LineSearchDecision {
-  if (stats[stat('BAD_STEP')] !== 0) return { accepted: null, reason: 'non-finite-step' };
-  // The GPU found candidate 0 acceptable by this same rule and did not evaluate the others.
-  if (stats[stat('LS_SKIPPED')] === 1) return { accepted: 0, reason: null };
-  const K = cfg.lineSearchSteps;
-  let reason: LineSearchDecision['reason'] = 'no-improvement';
-  for (let k = 0; k < K; k++) {
-    const sur = stats[CAND_BASE + k]!;
-    const kl = stats[CAND_BASE + K + k]!;
-    if (!Number.isFinite(sur) || !Number.isFinite(kl)) {
-      reason = 'non-finite';
-      continue;
-    }
-    if (kl > cfg.maxKl) {
-      reason = 'kl';
-      continue;
-    }
-    if (sur - surrogateBefore > 0) return { accepted: k, reason: null };
-    reason = 'no-improvement';
-  }
-  return { accepted: null, reason };
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export function episodeSummary(returns: readonly number[], lengths: readonly number[]) {
-  if (returns.length === 0) {
-    return { episodeReturnMean: null, episodeReturnP10: null, episodeReturnP90: null, episodeLengthMean: null };
-  }
-  const sorted = [...returns].sort((a, b) => a - b);
-  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return {
-    episodeReturnMean: mean(returns),
-    episodeReturnP10: quantile(sorted, 0.1),
-    episodeReturnP90: quantile(sorted, 0.9),
-    episodeLengthMean: mean(lengths),
-  };
 }
 
 export const readStat = (stats: Float32Array, name: StatSlot): number => stats[stat(name)]!;

@@ -1,5 +1,6 @@
-/** The TRPO-specific policy kernels of src/shaders/trpo_policy.wgsl, specialized to one env. */
+/** The TRPO-specific policy kernels of policy.wgsl, specialized to one env and actor. */
 import type { EnvSpec } from '../../envs/spaces.js';
+import type { ActorLayout } from '../../nn/layout.js';
 import { Kernel, StructLayout, dispatchOp, grid1d, wgsl, type Gpu, type Op } from '../../gpu/index.js';
 import { headsWgsl } from '../../dist/heads.js';
 import trpoPolicyWgsl from './policy.wgsl?raw';
@@ -55,10 +56,11 @@ export class PolicyKernels {
   constructor(
     private readonly gpu: Gpu,
     spec: EnvSpec,
+    actor: ActorLayout,
     values: PolicyParamValues,
   ) {
     this.paramCount = values.paramCount;
-    this.code = wgsl(PolicyParams.wgsl(), headConsts(spec), statConsts(), headsWgsl, trpoPolicyWgsl);
+    this.code = wgsl(PolicyParams.wgsl(), headConsts(spec, actor), statConsts(), headsWgsl, trpoPolicyWgsl);
     this.params = gpu.uniform('policy/params', PolicyParams.pack(values));
     this.unused = gpu.buffer('policy/unused', 16, GPUBufferUsage.STORAGE);
   }

@@ -55,3 +55,8 @@ export function getPreset(name: string): Preset {
 export function presetConfig(name: string): TRPOConfig {
   return { ...DEFAULT_CONFIG, ...getPreset(name).config } as TRPOConfig;
 }
+
+/** The preset an env gets when none is named: its tuned one where there is one, else `default`. */
+export function presetForEnv(env: EnvId): string {
+  return Object.prototype.hasOwnProperty.call(PRESETS, env) ? env : 'default';
+}

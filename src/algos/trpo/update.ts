@@ -14,6 +14,7 @@
  * improvement > 0 (line search, in trainer.ts), or keeps θ_old.
  */
 import type { EnvSpec } from '../../envs/spaces.js';
+import type { ActorLayout } from '../../nn/layout.js';
 import { runOps, type Gpu, type Op } from '../../gpu/index.js';
 import type { MlpKernels } from '../../nn/mlp.js';
 import { axpyOp, copyOp, fillOp, xpbyOp, type ScalarRef, type VecRef } from '../../math/vec.js';
@@ -45,6 +46,8 @@ export class PolicyStep {
     lineSearch: [],
   };
   readonly candidates: number;
+  /** Floats in θ (ActorLayout.paramCount). */
+  readonly paramCount: number;
   private readonly owned: GPUBuffer[] = [];
   private readonly kernels: PolicyKernels;
   private readonly destroyers: Array<() => void> = [];
@@ -55,27 +58,25 @@ export class PolicyStep {
   constructor(
     private readonly gpu: Gpu,
     spec: EnvSpec,
+    actor: ActorLayout,
     private readonly mlp: MlpKernels,
-    readonly paramCount: number,
     private readonly inputs: PolicyStepInputs,
     cfg: TRPOConfig,
   ) {
     const { batch: N, fvpBatch: nFvp } = derived(cfg);
-    const A = spec.actionSpace.type === 'Discrete' ? spec.actionSpace.n : spec.actionDim;
-    const discrete = spec.actionSpace.type === 'Discrete';
-    const P = paramCount;
-    const Pmlp = mlp.layout.paramCount;
+    const A = actor.headDim;
+    const P = (this.paramCount = actor.paramCount);
     const K = (this.candidates = cfg.lineSearchSteps);
     const { theta, obs, actions, advantages: adv, stats } = inputs;
     const buf = (label: string, floats: number) => this.own(gpu.storage(`policy/${label}`, floats * 4));
     const vec = (buffer: GPUBuffer, length: number, offset = 0): VecRef => ({ buffer, offset, length });
     const slot = (name: StatSlot): ScalarRef => ({ buffer: stats, index: stat(name) });
 
-    this.kernels = new PolicyKernels(gpu, spec, {
+    this.kernels = new PolicyKernels(gpu, spec, actor, {
       n: N,
       nFvp,
       paramCount: P,
-      logStdOffset: discrete ? P : Pmlp,
+      logStdOffset: actor.logStdOffset,
       candidates: K,
       distOldOffset: 2 * N * A + N,
       logpOldOffset: 2 * N * A,
@@ -102,8 +103,8 @@ export class PolicyStep {
     const g = buf('g', P);
     push(k.op('surrogate_grad', N, { theta, dist: distOld, adv, actions, out: sur, stats }));
     push(mlp.backwardOp({ params: theta, input: obs, acts, gradOutput: sur, gradParams: g, batch: N }));
-    if (!discrete) {
-      for (let j = 0; j < A; j++) push(sumOp(gpu, vec(sur, N, N * A + j * N), { buffer: g, index: Pmlp + j }));
+    if (actor.head === 'gaussian') {
+      for (let j = 0; j < A; j++) push(sumOp(gpu, vec(sur, N, N * A + j * N), { buffer: g, index: actor.logStdOffset + j }));
     }
     const ent = buf('entropy', N);
     push(k.op('old_entropy', N, { theta, dist: distOld, out: ent, stats }));
