@@ -6,7 +6,7 @@
  * was this view that showed the policy's 64 → 2 output layer taking a quarter of FVP + CG.
  */
 import type { Gpu } from '../src/gpu/index.js';
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import type { TRPOConfig } from '../src/algos/trpo/config.js';
 import { Trainer } from '../src/train/trainer.js';
 import { stageOps, type Phase } from './loop.js';

@@ -2,7 +2,7 @@
  * Whole-loop training throughput (env steps per second, rollout and every update included), the
  * time per phase, and the submits and readbacks per iteration.
  */
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import type { Gpu, Op } from '../src/gpu/index.js';
 import type { TRPOConfig } from '../src/algos/trpo/config.js';
 import type { IterationMetrics } from '../src/algos/trpo/metrics.js';

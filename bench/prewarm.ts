@@ -18,7 +18,7 @@
  * and nothing is gained: there (the test the trainer's CLI makes, compilesOnFirstDispatch) no
  * second device is made, and only the throwaway iteration runs. `--no-prewarm` turns it off.
  */
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
 import { compileValueFitOn, compilesOnFirstDispatch } from '../src/train/compile-ahead.js';
 import type { TRPOConfig } from '../src/algos/trpo/config.js';

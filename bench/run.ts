@@ -7,7 +7,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import { createGpu, type CreateGpuOptions, type Gpu } from '../src/gpu/index.js';
 import { VALUE_FIT_DEVICES, wantsSecondFitDevice, type ValueFitDevice } from '../src/train/compile-ahead.js';
 import { presetConfig } from '../src/algos/trpo/presets.js';
@@ -314,7 +314,7 @@ async function main(): Promise<void> {
     }
 
     // --- whole-loop throughput and phases -----------------------------------------------------
-    let throughput: ThroughputEntry[] = [];
+    const throughput: ThroughputEntry[] = [];
     if (opts.only.includes('throughput')) {
       for (const c of loopCases(opts.quick)) {
         const cfg = loopConfig(c);

@@ -3,7 +3,7 @@
  * CartPole-v1 reaches 500 (the episode cap), evaluating every `evalEvery` iterations. Only the
  * iterations count as training time; the evaluations are timed separately.
  */
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import type { Gpu } from '../src/gpu/index.js';
 import type { TRPOConfig } from '../src/algos/trpo/config.js';
 import { trainerOptions } from './util.js';

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { getEnvSpec } from '../src/envs/registry.js';
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import { MlpKernels, mlpLayout, type MlpLayout } from '../src/nn/mlp.js';
 import { fisherVectorProductOps, fvpPrepareOps, fvpScratch } from '../src/algos/trpo/fvp.js';
 import { PolicyKernels } from '../src/algos/trpo/policy-kernels.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { getEnvSpec } from '../src/envs/registry.js';
-import type { EnvId } from '../src/envs/spaces.js';
+import type { EnvId } from '../src/envs/registry.js';
 import { runOps } from '../src/gpu/index.js';
 import { mlpLayout } from '../src/nn/mlp.js';
 import { RolloutStage } from '../src/rl/rollout.js';

@@ -239,7 +239,7 @@ class App {
   private restartAfterLoss(): void {
     this.hideNotice();
     const cp = this.checkpoint;
-    this.enqueue(async () => {
+    void this.enqueue(async () => {
       this.setState('loading');
       const gpu = await this.ensureGpu();
       if (cp) {
@@ -282,7 +282,7 @@ class App {
     }
     this.hideNotice();
     this.setState('running');
-    this.enqueue(() => this.trainLoop());
+    void this.enqueue(() => this.trainLoop());
   }
 
   private pause(): void {
@@ -297,7 +297,7 @@ class App {
       return;
     }
     this.hideNotice();
-    this.enqueue(async () => {
+    void this.enqueue(async () => {
       this.setState('running');
       await this.ensureTrainer();
       await this.iterateOnce();
@@ -309,7 +309,7 @@ class App {
   private reset(): void {
     if (this.state === 'running') this.setState('pausing');
     this.hideNotice();
-    this.enqueue(async () => {
+    void this.enqueue(async () => {
       this.clearRun();
       this.lastError = null;
       if (!this.gpu && this.state !== 'no-webgpu') {
@@ -380,7 +380,7 @@ class App {
       deterministic: this.panel.view.deterministic,
       maxProbe: 256,
     });
-    this.animator.setPreview(this.preview, t.spec.id);
+    this.animator.setPreview(this.preview, t.env);
   }
 
   private async iterateOnce(): Promise<void> {
@@ -504,7 +504,7 @@ class App {
     const t = this.trainer;
     const preview = this.preview;
     if (!t || !preview) return;
-    const probe = PROBES[t.spec.id];
+    const probe = PROBES[t.env];
     const out = await preview.probe(probe.observations());
     const head = t.actor.headDim;
     const ys = probe.xs.map((_, i) => probe.value(out.subarray(i * head, (i + 1) * head)));
@@ -537,7 +537,7 @@ class App {
 
   private loadCheckpoint(bytes: Uint8Array, name: string): void {
     if (this.state === 'running') this.setState('pausing');
-    this.enqueue(async () => {
+    void this.enqueue(async () => {
       const gpu = await this.ensureGpu();
       let trainer: Trainer;
       try {
@@ -552,7 +552,7 @@ class App {
         throw e;
       }
       this.clearRun();
-      this.panel.setAll(trainer.spec.id, trainer.seed, trainer.config);
+      this.panel.setAll(trainer.env, trainer.seed, trainer.config);
       if (trainer.timesteps >= this.panel.run.stopAt) {
         const preset = PRESETS[trainer.spec.id]?.timesteps ?? 100_000;
         this.panel.run.stopAt = trainer.timesteps + preset;
@@ -724,7 +724,7 @@ class App {
         return app.lastError;
       },
       get env() {
-        return app.trainer?.spec.id ?? app.panel.run.env;
+        return app.trainer?.env ?? app.panel.run.env;
       },
       get chartPoints() {
         return app.charts.points;

@@ -2,7 +2,7 @@
  * The algorithms `Trainer.create(name, ...)` knows, by name. Adding one: a folder under
  * src/algos/<name>/ whose algorithm implements rl/algorithm.ts's `Algorithm`, and a line here.
  */
-import type { EnvId } from '../envs/spaces.js';
+import type { EnvId } from '../envs/registry.js';
 import type { Algorithm, AlgorithmContext } from '../rl/algorithm.js';
 import type { OnPolicyConfig } from '../rl/config.js';
 import { Trpo, presetConfig, presetForEnv, resolveConfig, type TRPOConfig, type TrpoUpdateMetrics } from './trpo/index.js';

@@ -1,26 +1,28 @@
-/** The known environments: spec and WGSL source per id. */
-import { cartpoleSpec, cartpoleWgsl } from './cartpole/index.js';
-import { pendulumSpec, pendulumWgsl } from './pendulum/index.js';
-import { pointmassSpec, pointmassWgsl } from './pointmass/index.js';
+/**
+ * The known environments, one line each: adding one is a folder under src/envs/<name>/ whose
+ * index.ts exports an EnvDefinition (spec, parameters, step.wgsl) and a line here.
+ */
+import { cartpole } from './cartpole/index.js';
+import { pendulum } from './pendulum/index.js';
+import { pointmass } from './pointmass/index.js';
 import { ConfigError } from '../errors.js';
-import type { EnvId, EnvSpec } from './spaces.js';
+import type { EnvDefinition, EnvSpec } from './spaces.js';
 
-export const ENV_IDS: readonly EnvId[] = ['CartPole-v1', 'Pendulum-v1', 'PointMass-v0'];
+const BUILT_IN = {
+  'CartPole-v1': cartpole,
+  'Pendulum-v1': pendulum,
+  'PointMass-v0': pointmass,
+} satisfies Record<string, EnvDefinition>;
 
-export const envSpecs: Readonly<Record<EnvId, EnvSpec>> = {
-  'CartPole-v1': cartpoleSpec,
-  'Pendulum-v1': pendulumSpec,
-  'PointMass-v0': pointmassSpec,
-};
+/** The id of a known environment. */
+export type EnvId = keyof typeof BUILT_IN;
 
-const sources: Readonly<Record<EnvId, string>> = {
-  'CartPole-v1': cartpoleWgsl,
-  'Pendulum-v1': pendulumWgsl,
-  'PointMass-v0': pointmassWgsl,
-};
+export const ENV_IDS = Object.keys(BUILT_IN) as readonly EnvId[];
+
+export const envSpecs: Readonly<Record<EnvId, EnvSpec>> = Object.fromEntries(ENV_IDS.map((id) => [id, BUILT_IN[id].spec])) as Record<EnvId, EnvSpec>;
 
 export function isEnvId(id: unknown): id is EnvId {
-  return typeof id === 'string' && (ENV_IDS as readonly string[]).includes(id);
+  return typeof id === 'string' && Object.prototype.hasOwnProperty.call(BUILT_IN, id);
 }
 
 /** Throws a clear error for an unknown id. */
@@ -31,8 +33,8 @@ export function checkEnvId(id: unknown, field = 'id'): EnvId {
   return id;
 }
 
-export function getEnvSpec(id: EnvId): EnvSpec {
-  return envSpecs[checkEnvId(id)];
+export function getEnvSpec(id: string): EnvSpec {
+  return BUILT_IN[checkEnvId(id)].spec;
 }
 
 /**
@@ -40,6 +42,6 @@ export function getEnvSpec(id: EnvId): EnvSpec {
  * env_reset, env_observe, env_step. It calls rng_uniform2, so include the RNG source before it:
  * `wgsl(rngWgsl, envWgsl(id), yourKernel)`.
  */
-export function envWgsl(id: EnvId): string {
-  return sources[checkEnvId(id)];
+export function envWgsl(id: string): string {
+  return BUILT_IN[checkEnvId(id)].wgsl;
 }

@@ -17,10 +17,9 @@ export interface BoxSpace {
 
 export type Space = DiscreteSpace | BoxSpace;
 
-export type EnvId = 'CartPole-v1' | 'Pendulum-v1' | 'PointMass-v0';
-
 export interface EnvSpec {
-  readonly id: EnvId;
+  /** Gymnasium's id, e.g. 'CartPole-v1'; the registry's key. */
+  readonly id: string;
   /** Floats per observation (the policy input). */
   readonly obsDim: number;
   /** Floats per raw physics state, in Gymnasium's `env.unwrapped.state` layout. */
@@ -54,4 +53,10 @@ export function box(low: readonly number[], high: readonly number[]): BoxSpace {
     high: high.map((v) => Math.fround(v)),
     dtype: 'float32',
   };
+}
+
+/** One environment: its spec and its WGSL (the interface constants, EnvStep, env_reset, env_observe, env_step). */
+export interface EnvDefinition {
+  readonly spec: EnvSpec;
+  readonly wgsl: string;
 }

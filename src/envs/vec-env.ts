@@ -7,7 +7,8 @@ import { Kernel, StructLayout, grid1d, wgsl, type Gpu } from '../gpu/index.js';
 import { rngWgsl } from '../math/rng.js';
 import vecEnvSource from './vec_env.wgsl?raw';
 import { checkEnvId, envWgsl, getEnvSpec } from './registry.js';
-import type { EnvId, EnvSpec } from './spaces.js';
+import type { EnvSpec } from './spaces.js';
+import type { EnvId } from './registry.js';
 
 /** WGSL source text, to include in other kernels. */
 export const vecEnvWgsl: string = vecEnvSource;

@@ -4,3 +4,4 @@ export { Kernel, wgsl, grid1d, checkBindings, listKernels, onKernelCreated, type
 export { StructLayout, type ScalarType } from './struct.js';
 export { runOps, dispatchOp, type Op } from './op.js';
 export { runsOnCpu, compilesOnFirstDispatch } from './cpu-driver.js';
+export { f32Literal } from './literals.js';

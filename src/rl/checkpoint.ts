@@ -7,7 +7,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
-import type { EnvId } from '../envs/spaces.js';
+import type { EnvId } from '../envs/registry.js';
 import { mlpLayout } from '../nn/layout.js';
 import { actorFor } from './actor.js';
 import type { LearnedState } from './algorithm.js';

@@ -4,12 +4,9 @@
  */
 import type { EnvSpec } from '../envs/spaces.js';
 import type { ActorLayout } from '../nn/layout.js';
+import { f32Literal } from '../gpu/index.js';
 
-const f32 = (v: number): string => {
-  if (!Number.isFinite(v)) return v > 0 ? '3.4028234e38' : '-3.4028234e38';
-  const s = String(Math.fround(v));
-  return /[.e]/.test(s) ? s : `${s}.0`;
-};
+const f32 = f32Literal;
 
 /** Policy head: IS_DISCRETE, HEAD_DIM (actions or action dims), ACTION_LOW/HIGH (clip bounds). */
 export function headConsts(spec: EnvSpec, actor: ActorLayout): string {

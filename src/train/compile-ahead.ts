@@ -13,7 +13,7 @@
  *
  * Node only: it creates a device of its own (createGpu), which a browser page may not want.
  */
-import type { EnvId } from '../envs/spaces.js';
+import type { EnvId } from '../envs/registry.js';
 import { createGpu, runsOnCpu, type AdapterSummary, type CreateGpuOptions, type Gpu } from '../gpu/index.js';
 
 export { compilesOnFirstDispatch, runsOnCpu } from '../gpu/index.js';

@@ -9,7 +9,8 @@ import type { IterationMetrics, TrpoUpdateMetrics } from '../algos/trpo/metrics.
 import type { TRPOConfig } from '../algos/trpo/config.js';
 import { ConfigError } from '../errors.js';
 import { checkEnvId, getEnvSpec } from '../envs/registry.js';
-import type { EnvId, EnvSpec } from '../envs/spaces.js';
+import type { EnvSpec } from '../envs/spaces.js';
+import type { EnvId } from '../envs/registry.js';
 import { createGpu, runsOnCpu, type Gpu } from '../gpu/index.js';
 import { BACKEND_CHOICES, pickBackend, type BackendChoice } from '../nn/backend.js';
 import type { ActorLayout, MlpLayout } from '../nn/layout.js';
@@ -95,6 +96,8 @@ const resolveSaved = (algorithm: string, saved: unknown) => {
 
 export class Trainer {
   readonly spec: EnvSpec;
+  /** The environment's id (the registry's key). */
+  readonly env: EnvId;
   /** θ's layout: the policy network, its head and the log-std. */
   readonly actor: ActorLayout;
   readonly valueLayout: MlpLayout;
@@ -115,6 +118,7 @@ export class Trainer {
     readonly seed: number,
   ) {
     this.spec = algorithm.spec;
+    this.env = checkEnvId(algorithm.spec.id);
     this.actor = algorithm.actor;
     this.valueLayout = algorithm.valueLayout;
     this.runner = new Runner(gpu, fitGpu === gpu ? null : fitGpu);
@@ -211,7 +215,7 @@ export class Trainer {
     this.checkAlive();
     return {
       algorithm: this.algorithm.name,
-      env: this.spec.id,
+      env: this.env,
       seed: this.seed,
       config: structuredClone(this.config),
       iteration: this.iteration,

@@ -10,6 +10,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENV_IDS, envSpecs, type EnvId, type EnvSpec } from '../../src/envs/index.js';
+import { checkEnvId } from '../../src/envs/registry.js';
 import { mlpLayout } from '../../src/nn/mlp.js';
 import { FRAME_END, PolicyPreview, type PreviewFrames } from '../../src/rl/preview.js';
 import { actorFor } from '../../src/rl/actor.js';
@@ -61,7 +62,7 @@ interface Checked {
 
 /** Walks the frames of consecutive chunks (the first right after a reset) and checks each transition against the twin. */
 function checkFrames(spec: EnvSpec, chunks: PreviewFrames[], theta: Float32Array, deterministic: boolean): Checked {
-  const twin = twins[spec.id];
+  const twin = twins[checkEnvId(spec.id)];
   const { layout } = randomPolicy(spec, 0);
   const discrete = spec.actionSpace.type === 'Discrete';
   const low = spec.actionSpace.type === 'Box' ? spec.actionSpace.low : [0];
@@ -104,7 +105,7 @@ function checkFrames(spec: EnvSpec, chunks: PreviewFrames[], theta: Float32Array
       expect(len).toBe(Math.round(len));
       const step = twin.step(s, action);
       const truncated = len + 1 >= spec.maxEpisodeSteps;
-      if (!nearThreshold(spec.id, step.state)) {
+      if (!nearThreshold(checkEnvId(spec.id), step.state)) {
         const want = step.terminated ? FRAME_END.terminated : truncated ? FRAME_END.truncated : FRAME_END.none;
         expect(end, `env ${e} step ${t} end code`).toBe(want);
       }
@@ -169,7 +170,7 @@ describe.skipIf(!gpu)('demo live preview', () => {
     });
 
     it(`${id}: sampled actions stay in bounds and the dynamics still follow the twin`, async () => {
-      const { layout, actor, theta } = randomPolicy(spec, 11);
+      const { actor, theta } = randomPolicy(spec, 11);
       const policy = gpu!.upload('test/policy', theta);
       const preview = new PolicyPreview(gpu!, spec, actor, policy, {
         nEnvs: N_ENVS,

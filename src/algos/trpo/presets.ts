@@ -2,7 +2,7 @@
  * Named hyperparameter sets. `default` is the reference configuration (DEFAULT_CONFIG); each env
  * has a preset found by measurement that solves it (see the README for the runs behind them).
  */
-import type { EnvId } from '../../envs/spaces.js';
+import type { EnvId } from '../../envs/registry.js';
 import { ConfigError, DEFAULT_CONFIG, type TRPOConfig } from './config.js';
 
 export interface Preset {

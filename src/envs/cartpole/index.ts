@@ -6,11 +6,9 @@
  * Differences from Gymnasium: stepping a terminated env again without a reset returns reward 1
  * (Gymnasium returns 0 and warns); the state is f32, not f64.
  */
-import cartpoleSource from './step.wgsl?raw';
-import { box, type EnvSpec } from '../spaces.js';
-
-/** WGSL source text, to include in other kernels. */
-export const cartpoleWgsl: string = cartpoleSource;
+import stepSource from './step.wgsl?raw';
+import { box, type EnvDefinition, type EnvSpec } from '../spaces.js';
+import { envSource } from '../wgsl-consts.js';
 
 /** Gymnasium's constants (SI units). */
 export const CARTPOLE_PARAMS = {
@@ -26,8 +24,8 @@ export const CARTPOLE_PARAMS = {
   tau: 0.02,
   thetaThresholdRadians: (12 * 2 * Math.PI) / 360,
   xThreshold: 2.4,
-  resetLow: -0.05,
-  resetHigh: 0.05,
+  /** Every state component starts ~ U(reset). */
+  reset: [-0.05, 0.05],
 } as const;
 
 const P = CARTPOLE_PARAMS;
@@ -48,3 +46,6 @@ export const cartpoleSpec: EnvSpec = {
   obsLayout: ['x', 'x_dot', 'theta', 'theta_dot'],
   resetCounters: 2,
 };
+
+/** CartPole-v1 and its WGSL: constants from CARTPOLE_PARAMS and the spec, then step.wgsl. */
+export const cartpole: EnvDefinition = { spec: cartpoleSpec, wgsl: envSource(cartpoleSpec, 'CARTPOLE', CARTPOLE_PARAMS, stepSource) };

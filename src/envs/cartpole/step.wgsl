@@ -5,23 +5,13 @@
 // Interface: STATE_DIM, OBS_DIM, ACTION_DIM, MAX_EPISODE_STEPS, RESET_COUNTERS, EnvStep,
 // env_reset, env_observe, env_step.
 
-const STATE_DIM: u32 = 4u;          // [x, x_dot, theta, theta_dot] (m, m/s, rad, rad/s)
-const OBS_DIM: u32 = 4u;            // obs = state
-const ACTION_DIM: u32 = 1u;         // the action index (0 = push left, 1 = push right) as f32
-const MAX_EPISODE_STEPS: u32 = 500u;
-// env_reset reads counters counter and counter + (1, 0): callers give consecutive episodes
-// counters RESET_COUNTERS apart so that no two resets share random numbers.
-const RESET_COUNTERS: u32 = 2u;
-
-const CARTPOLE_GRAVITY: f32 = 9.8;            // m/s^2
-const CARTPOLE_MASSPOLE: f32 = 0.1;           // kg
-const CARTPOLE_TOTAL_MASS: f32 = 1.1;         // masspole + masscart (kg)
-const CARTPOLE_LENGTH: f32 = 0.5;             // half the pole length (m)
-const CARTPOLE_POLEMASS_LENGTH: f32 = 0.05;   // masspole * length
-const CARTPOLE_FORCE_MAG: f32 = 10.0;         // N
-const CARTPOLE_TAU: f32 = 0.02;               // s per step
-const CARTPOLE_THETA_THRESHOLD: f32 = 0.20943951023931953;  // 12 degrees in rad
-const CARTPOLE_X_THRESHOLD: f32 = 2.4;        // m
+// Generated before this file (envs/wgsl-consts.ts) from the spec and CARTPOLE_PARAMS (index.ts):
+// STATE_DIM 4 [x, x_dot, theta, theta_dot] (m, m/s, rad, rad/s), OBS_DIM 4 (obs = state),
+// ACTION_DIM 1 (the action index, 0 = push left, 1 = push right, as f32), MAX_EPISODE_STEPS,
+// RESET_COUNTERS 2 (env_reset reads counters counter and counter + (1, 0): callers give
+// consecutive episodes counters RESET_COUNTERS apart so that no two resets share random numbers),
+// and CARTPOLE_GRAVITY, _MASSPOLE, _TOTAL_MASS, _LENGTH (half the pole), _POLEMASS_LENGTH,
+// _FORCE_MAG, _TAU, _THETA_THRESHOLD_RADIANS, _X_THRESHOLD, _RESET_LOW/_HIGH (SI units).
 
 struct EnvStep {
   state: array<f32, STATE_DIM>,
@@ -33,11 +23,12 @@ struct EnvStep {
 fn env_reset(seed: u32, stream: u32, counter: vec2<u32>) -> array<f32, STATE_DIM> {
   let u0 = rng_uniform2(seed, stream, counter);
   let u1 = rng_uniform2(seed, stream, counter + vec2<u32>(1u, 0u));
+  let width = CARTPOLE_RESET_HIGH - CARTPOLE_RESET_LOW;
   return array<f32, STATE_DIM>(
-    -0.05 + 0.1 * u0.x,
-    -0.05 + 0.1 * u0.y,
-    -0.05 + 0.1 * u1.x,
-    -0.05 + 0.1 * u1.y,
+    CARTPOLE_RESET_LOW + width * u0.x,
+    CARTPOLE_RESET_LOW + width * u0.y,
+    CARTPOLE_RESET_LOW + width * u1.x,
+    CARTPOLE_RESET_LOW + width * u1.y,
   );
 }
 
@@ -64,7 +55,7 @@ fn env_step(s: array<f32, STATE_DIM>, a: array<f32, ACTION_DIM>) -> EnvStep {
   let ntheta_dot = theta_dot + CARTPOLE_TAU * thetaacc;
   // Strict inequalities on the new state, as in Gymnasium.
   let terminated = nx < -CARTPOLE_X_THRESHOLD || nx > CARTPOLE_X_THRESHOLD
-    || ntheta < -CARTPOLE_THETA_THRESHOLD || ntheta > CARTPOLE_THETA_THRESHOLD;
+    || ntheta < -CARTPOLE_THETA_THRESHOLD_RADIANS || ntheta > CARTPOLE_THETA_THRESHOLD_RADIANS;
   // Reward 1 on every step, including the terminating one.
   return EnvStep(array<f32, STATE_DIM>(nx, nx_dot, ntheta, ntheta_dot), 1.0, terminated);
 }

@@ -5,11 +5,9 @@
  * Euler); theta is never wrapped in the state. No termination: episodes end by truncation at 200.
  * Reset: theta ~ U(-pi, pi), theta_dot ~ U(-1, 1).
  */
-import pendulumSource from './step.wgsl?raw';
-import { box, type EnvSpec } from '../spaces.js';
-
-/** WGSL source text, to include in other kernels. */
-export const pendulumWgsl: string = pendulumSource;
+import stepSource from './step.wgsl?raw';
+import { box, type EnvDefinition, type EnvSpec } from '../spaces.js';
+import { envSource } from '../wgsl-consts.js';
 
 /** Gymnasium's constants (SI units). */
 export const PENDULUM_PARAMS = {
@@ -34,3 +32,6 @@ export const pendulumSpec: EnvSpec = {
   obsLayout: ['cos(theta)', 'sin(theta)', 'theta_dot'],
   resetCounters: 1,
 };
+
+/** Pendulum-v1 and its WGSL: constants from PENDULUM_PARAMS and the spec, then step.wgsl. */
+export const pendulum: EnvDefinition = { spec: pendulumSpec, wgsl: envSource(pendulumSpec, 'PENDULUM', PENDULUM_PARAMS, stepSource) };

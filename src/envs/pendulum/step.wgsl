@@ -5,15 +5,11 @@
 // Interface: STATE_DIM, OBS_DIM, ACTION_DIM, MAX_EPISODE_STEPS, RESET_COUNTERS, EnvStep,
 // env_reset, env_observe, env_step.
 
-const STATE_DIM: u32 = 2u;          // [theta, theta_dot] (rad, rad/s); theta is never wrapped
-const OBS_DIM: u32 = 3u;            // [cos(theta), sin(theta), theta_dot]
-const ACTION_DIM: u32 = 1u;         // torque (N m), clipped to [-2, 2] inside env_step
-const MAX_EPISODE_STEPS: u32 = 200u;
-const RESET_COUNTERS: u32 = 1u;     // env_reset reads one counter value
+// Generated before this file (envs/wgsl-consts.ts) from the spec and PENDULUM_PARAMS (index.ts):
+// STATE_DIM 2 [theta, theta_dot] (rad, rad/s; theta is never wrapped), OBS_DIM 3 [cos(theta),
+// sin(theta), theta_dot], ACTION_DIM 1 (torque in N m, clipped inside env_step),
+// MAX_EPISODE_STEPS, RESET_COUNTERS 1, and PENDULUM_MAX_SPEED, _MAX_TORQUE, _DT, _G, _M, _L.
 
-const PENDULUM_MAX_SPEED: f32 = 8.0;   // rad/s
-const PENDULUM_MAX_TORQUE: f32 = 2.0;  // N m
-const PENDULUM_DT: f32 = 0.05;         // s per step
 const PENDULUM_PI: f32 = 3.141592653589793;
 // 2 pi split in two parts (Cody-Waite) so that theta - k 2pi keeps f32 accuracy for |k| > 0.
 const PENDULUM_TWO_PI_HI: f32 = 6.28318548202514648;     // f32(2 pi)
@@ -51,8 +47,10 @@ fn env_step(s: array<f32, STATE_DIM>, a: array<f32, ACTION_DIM>) -> EnvStep {
   let thn = pendulum_angle_normalize(th);
   // The cost uses the PRE-step angle and speed and the clipped torque.
   let costs = thn * thn + 0.1 * (thdot * thdot) + 0.001 * (u * u);
-  // 3 g / (2 l) = 15 and 3 / (m l^2) = 3 for g = 10, m = l = 1.
-  var newthdot = thdot + (15.0 * sin(thn) + 3.0 * u) * PENDULUM_DT;
+  // Gymnasium's 3 g / (2 l) and 3 / (m l^2): exactly 15 and 3 for g = 10, m = l = 1.
+  let gravity_term = 3.0 * PENDULUM_G / (2.0 * PENDULUM_L);
+  let torque_term = 3.0 / (PENDULUM_M * PENDULUM_L * PENDULUM_L);
+  var newthdot = thdot + (gravity_term * sin(thn) + torque_term * u) * PENDULUM_DT;
   // Semi-implicit Euler: the speed is clipped, then the angle integrates the new speed.
   newthdot = clamp(newthdot, -PENDULUM_MAX_SPEED, PENDULUM_MAX_SPEED);
   let newth = th + newthdot * PENDULUM_DT;

@@ -11,11 +11,9 @@
  * bonus use the same post-step state. Truncation at 150 steps.
  * Reset: x ~ U(-2, 2), v ~ U(-0.5, 0.5).
  */
-import pointmassSource from './step.wgsl?raw';
-import { box, type EnvSpec } from '../spaces.js';
-
-/** WGSL source text, to include in other kernels. */
-export const pointmassWgsl: string = pointmassSource;
+import stepSource from './step.wgsl?raw';
+import { box, type EnvDefinition, type EnvSpec } from '../spaces.js';
+import { envSource } from '../wgsl-consts.js';
 
 export const POINTMASS_PARAMS = {
   dt: 0.05,
@@ -42,3 +40,6 @@ export const pointmassSpec: EnvSpec = {
   obsLayout: ['x', 'v'],
   resetCounters: 1,
 };
+
+/** PointMass-v0 and its WGSL: constants from POINTMASS_PARAMS and the spec, then step.wgsl. */
+export const pointmass: EnvDefinition = { spec: pointmassSpec, wgsl: envSource(pointmassSpec, 'POINTMASS', POINTMASS_PARAMS, stepSource) };

@@ -10,17 +10,11 @@
 // Interface: STATE_DIM, OBS_DIM, ACTION_DIM, MAX_EPISODE_STEPS, RESET_COUNTERS, EnvStep,
 // env_reset, env_observe, env_step.
 
-const STATE_DIM: u32 = 2u;          // [x, v]
-const OBS_DIM: u32 = 2u;            // obs = state
-const ACTION_DIM: u32 = 1u;         // force, clipped to [-1, 1] inside env_step
-const MAX_EPISODE_STEPS: u32 = 150u;
-const RESET_COUNTERS: u32 = 1u;     // env_reset reads one counter value
-
-const POINTMASS_DT: f32 = 0.05;
-const POINTMASS_DAMPING: f32 = 0.99;     // velocity kept per step
-const POINTMASS_MAX_ACTION: f32 = 1.0;
-const POINTMASS_GOAL_RADIUS: f32 = 0.05; // both |x| and |v| below this end the episode
-const POINTMASS_GOAL_BONUS: f32 = 5.0;
+// Generated before this file (envs/wgsl-consts.ts) from the spec and POINTMASS_PARAMS (index.ts):
+// STATE_DIM 2 [x, v], OBS_DIM 2 (obs = state), ACTION_DIM 1 (force, clipped inside env_step),
+// MAX_EPISODE_STEPS, RESET_COUNTERS 1, and POINTMASS_DT, _DAMPING (velocity kept per step),
+// _MAX_ACTION, _GOAL_RADIUS (both |x| and |v| below it end the episode), _GOAL_BONUS,
+// _COST_WEIGHTS_X/_V/_ACTION, _RESET_X_LOW/_HIGH, _RESET_V_LOW/_HIGH.
 
 struct EnvStep {
   state: array<f32, STATE_DIM>,
@@ -31,7 +25,9 @@ struct EnvStep {
 // x ~ U(-2, 2), v ~ U(-0.5, 0.5).
 fn env_reset(seed: u32, stream: u32, counter: vec2<u32>) -> array<f32, STATE_DIM> {
   let u = rng_uniform2(seed, stream, counter);
-  return array<f32, STATE_DIM>(-2.0 + 4.0 * u.x, -0.5 + u.y);
+  let x = POINTMASS_RESET_X_LOW + (POINTMASS_RESET_X_HIGH - POINTMASS_RESET_X_LOW) * u.x;
+  let v = POINTMASS_RESET_V_LOW + (POINTMASS_RESET_V_HIGH - POINTMASS_RESET_V_LOW) * u.y;
+  return array<f32, STATE_DIM>(x, v);
 }
 
 fn env_observe(s: array<f32, STATE_DIM>) -> array<f32, OBS_DIM> {
@@ -43,7 +39,7 @@ fn env_step(s: array<f32, STATE_DIM>, a: array<f32, ACTION_DIM>) -> EnvStep {
   let v = POINTMASS_DAMPING * s[1] + u * POINTMASS_DT;
   let x = s[0] + v * POINTMASS_DT;
   let at_goal = abs(x) < POINTMASS_GOAL_RADIUS && abs(v) < POINTMASS_GOAL_RADIUS;
-  let cost = x * x + 0.1 * (v * v) + 0.001 * (u * u);
+  let cost = POINTMASS_COST_WEIGHTS_X * (x * x) + POINTMASS_COST_WEIGHTS_V * (v * v) + POINTMASS_COST_WEIGHTS_ACTION * (u * u);
   let reward = select(-cost, POINTMASS_GOAL_BONUS - cost, at_goal);
   return EnvStep(array<f32, STATE_DIM>(x, v), reward, at_goal);
 }
