@@ -8,7 +8,7 @@
  * takes the value fit's kernel (the largest: half a minute on its own, and the main device's
  * first iteration reaches it last) and the throwaway trainers' value fits, while the main device
  * compiles the first case's other kernels by running a throwaway iteration, then the other
- * envs' (the trainer's CLI does the value fit's part of this, src/trpo/compile-ahead.ts).
+ * envs' (the trainer's CLI does the value fit's part of this, src/train/compile-ahead.ts).
  * Measured on a cold cache (CartPole preset, trainer creation and first iteration): 52.0 s
  * alone, 25.8 s with the value fit compiled on a second device (before changes 18–19).
  *

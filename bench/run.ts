@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     }
   }
 
-  // Unquantized timestamps: Dawn otherwise rounds them to ~65 µs (DESIGN.md).
+  // Unquantized timestamps: Dawn otherwise rounds them to ~65 µs (docs/DESIGN.md).
   const gpuOptions: CreateGpuOptions = {
     dawnFlags: ['disable-dawn-features=timestamp_quantization'],
     timestampQuery: opts.timestamps,

@@ -30,7 +30,7 @@ export function parse(argv: string[], options: NonNullable<ParseArgsConfig['opti
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]!);
+    throw new UsageError((e as Error).message.split('\n')[0]);
   }
 }
 
@@ -68,7 +68,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
       out[field] = parseNumber(flag, raw);
     }
   }
-  return out as Partial<TRPOConfig>;
+  return out;
 }
 
 export const configFlagOptions = Object.fromEntries(

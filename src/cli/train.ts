@@ -10,7 +10,12 @@ import { getPreset, presetConfig } from '../algos/trpo/presets.js';
 import { Trainer } from '../train/trainer.js';
 import { configFlagOptions, configFromFlags, parse, parseInteger, UsageError } from './args.js';
 
-const CSV_COLUMNS: Array<keyof IterationMetrics> = [
+/** What a CSV cell holds; `null` and `undefined` leave it empty. */
+type Cell = string | number | boolean | null | undefined;
+/** The metrics that fit in one cell. */
+type CellMetric = { [K in keyof IterationMetrics]: IterationMetrics[K] extends Cell ? K : never }[keyof IterationMetrics];
+
+const CSV_COLUMNS: CellMetric[] = [
   'iteration', 'timesteps', 'episodes', 'episodeReturnMean', 'episodeReturnP10', 'episodeReturnP90', 'episodeLengthMean',
   'rollingReturnMean', 'kl', 'surrogateBefore', 'surrogateAfter', 'expectedImprovement', 'stepFraction', 'backtracks',
   'accepted', 'entropy', 'policyStd', 'valueLoss', 'explainedVariance', 'cgResidual', 'stepsPerSecond',
@@ -22,7 +27,7 @@ export function metricsCsvHeader(): string {
 }
 
 export function metricsCsvRow(m: IterationMetrics): string {
-  const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  const cell = (v: Cell) => (v === null || v === undefined ? '' : String(v));
   return [...CSV_COLUMNS.map((c) => cell(m[c])), ...TIME_COLUMNS.map((t) => cell(m.time[t]))].join(',');
 }
 

@@ -38,7 +38,7 @@ export interface AdapterSummary {
   backend: 'browser' | 'dawn-node' | 'custom';
 }
 
-/** Limits we request at the adapter's maximum: Dawn's defaults are far lower (see DESIGN.md). */
+/** Limits we request at the adapter's maximum: Dawn's defaults are far lower (see docs/DESIGN.md). */
 const RAISED_LIMITS = [
   'maxComputeInvocationsPerWorkgroup',
   'maxComputeWorkgroupSizeX',
@@ -97,7 +97,7 @@ export class Gpu {
   ) {
     this.staging = new StagingPool(device);
     device.addEventListener('uncapturederror', (ev) => {
-      const err = (ev as GPUUncapturedErrorEvent).error;
+      const err = ev.error;
       const kind =
         err instanceof GPUValidationError
           ? 'validation'

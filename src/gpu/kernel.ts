@@ -21,6 +21,31 @@ export interface KernelSpec<B extends string> {
 
 export type BindingResource = GPUBuffer | GPUBufferBinding;
 
+/** Every kernel made on a device, in the order Kernel.get first made them. */
+const kernelsByGpu = new WeakMap<Gpu, Array<Kernel<string>>>();
+/** Called once per kernel, when Kernel.get first makes it (see onKernelCreated). */
+const createdListeners = new Set<(kernel: Kernel<string>, gpu: Gpu) => void>();
+
+/**
+ * The kernels made on `gpu` so far, in creation order (one per label, entry point, constants and
+ * code: what Kernel.get memoizes). `compiled` on each says whether its pipeline was built.
+ */
+export function listKernels(gpu: Gpu): ReadonlyArray<Kernel<string>> {
+  return [...(kernelsByGpu.get(gpu) ?? [])];
+}
+
+/**
+ * Calls `listener` for each kernel Kernel.get makes from now on, on any device, synchronously
+ * inside the Kernel.get call (so a stack trace taken there shows who asked for it). Returns a
+ * function that stops the calls.
+ */
+export function onKernelCreated(listener: (kernel: Kernel<string>, gpu: Gpu) => void): () => void {
+  createdListeners.add(listener);
+  return () => {
+    createdListeners.delete(listener);
+  };
+}
+
 /** Joins WGSL parts (struct declarations, shared helpers, the kernel file) into one module. */
 export function wgsl(...parts: string[]): string {
   return parts.join('\n');
@@ -74,7 +99,24 @@ export class Kernel<B extends string> {
   /** The kernel for `spec` on this device, made once and then reused. */
   static get<B extends string>(gpu: Gpu, spec: KernelSpec<B>): Kernel<B> {
     const key = `kernel:${spec.label}:${spec.entryPoint}:${JSON.stringify(spec.constants ?? {})}:${spec.code}`;
-    return gpu.memo(key, () => new Kernel(gpu, spec));
+    return gpu.memo(key, () => {
+      const kernel = new Kernel(gpu, spec);
+      const list = kernelsByGpu.get(gpu) ?? [];
+      list.push(kernel);
+      kernelsByGpu.set(gpu, list);
+      for (const listener of createdListeners) listener(kernel, gpu);
+      return kernel;
+    });
+  }
+
+  /** The kernels made on `gpu` so far, in creation order (see listKernels). */
+  static all(gpu: Gpu): ReadonlyArray<Kernel<string>> {
+    return listKernels(gpu);
+  }
+
+  /** Whether the pipeline was built (the WGSL compiled), i.e. the kernel was dispatched or asked for it. */
+  get compiled(): boolean {
+    return this.pipelineCache !== undefined;
   }
 
   get pipeline(): GPUComputePipeline {

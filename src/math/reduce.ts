@@ -5,7 +5,7 @@
  * and most per-batch means) and the output lies in another buffer; variance and std take two
  * passes (mean first, then Σ(x − mean)²).
  *
- * Accuracy (src/shaders/reduce.wgsl): sums run in double-float (hi, lo) arithmetic built on the
+ * Accuracy (reduce.wgsl): sums run in double-float (hi, lo) arithmetic built on the
  * error-free TwoSum and Dekker TwoProduct, and are rounded to f32 once, at the end. With
  * u = 2^-24, the double-float value differs from the exact sum by at most K·u²·Σ|terms| (for dot
  * the terms are the exact products x_i·y_i), where K = 3·65 (four chains of ≤ 65 additions per
@@ -18,7 +18,7 @@
  * magnitude (the product split); values below ~2^-100 lose the low word where the driver
  * flushes denormals.
  */
-import { Kernel, StructLayout, runOps, wgsl, type Gpu } from '../gpu/index.js';
+import { Kernel, StructLayout, wgsl, type Gpu } from '../gpu/index.js';
 import reduceWgsl from './reduce.wgsl?raw';
 import {
   bindOperands,
@@ -62,13 +62,13 @@ export const ReduceParams = new StructLayout('ReduceParams', [
   ['y40', 'u32'],
   ['groups', 'u32'],
   // The finish (reduce_finish, or pass 1 with FINISH_IN_PASS1): bits FINISH_* of
-  // src/shaders/reduce.wgsl, and the output element.
+  // reduce.wgsl, and the output element.
   ['mode', 'u32'],
   ['outBase', 'u32'],
   ['countHi', 'f32'],
   ['countLo', 'f32'],
   ['eps', 'f32'],
-  // Always 1.0; see src/shaders/reduce.wgsl for why it is not a literal.
+  // Always 1.0; see reduce.wgsl for why it is not a literal.
   ['one', 'f32'],
 ] as const);
 
@@ -77,7 +77,7 @@ type ParamName = (typeof ReduceParams.fields)[number][0];
 /** Elements per invocation in pass 1 at most (four chains of 64; see reduce.wgsl). */
 const CHUNK = 256;
 
-/** The FINISH_* bits of src/shaders/reduce.wgsl. */
+/** The FINISH_* bits of reduce.wgsl. */
 const FINISH = { divide: 1, keep: 2, sqrt: 4, write: 8, inPass1: 16 } as const;
 
 type PartialsEntry = 'reduce_sum' | 'reduce_dot' | 'reduce_sqdev';
@@ -345,46 +345,4 @@ export function meanStdOp(gpu: Gpu, x: VecRef, outMean: ScalarRef, outStd: Scala
     .partials('reduce_sqdev')
     .finish({ out: outStd, count, sqrtPlusEps: eps })
     .op();
-}
-
-/** Reads one GPU scalar (one round trip). */
-export async function readScalar(gpu: Gpu, s: ScalarRef): Promise<number> {
-  const [v] = await gpu.readF32(s.buffer, s.index * 4, 1);
-  return v!;
-}
-
-/** Builds `make`'s op with a fresh 2-element result buffer, runs it, and reads both back. */
-async function runToHost(gpu: Gpu, label: string, make: (a: ScalarRef, b: ScalarRef) => BuiltOp): Promise<[number, number]> {
-  const buf = gpu.upload(`${label}/result`, new Float32Array([Number.NaN, Number.NaN]));
-  const op = make({ buffer: buf, index: 0 }, { buffer: buf, index: 1 });
-  try {
-    runOps(gpu, label, [op]);
-    const r = await gpu.readF32(buf, 0, 2);
-    return [r[0]!, r[1]!];
-  } finally {
-    op.destroy();
-    buf.destroy();
-  }
-}
-
-/** Σ x_i·y_i on the GPU, read back (for tests and one-off use; in loops build dotOp once). */
-export async function dot(gpu: Gpu, x: VecRef, y: VecRef, opts?: ReduceOptions): Promise<number> {
-  return (await runToHost(gpu, 'dot', (o) => dotOp(gpu, x, y, o, opts)))[0];
-}
-
-export async function sum(gpu: Gpu, x: VecRef, opts?: ReduceOptions): Promise<number> {
-  return (await runToHost(gpu, 'sum', (o) => sumOp(gpu, x, o, opts)))[0];
-}
-
-export async function mean(gpu: Gpu, x: VecRef, opts?: ReduceOptions): Promise<number> {
-  return (await runToHost(gpu, 'mean', (o) => meanOp(gpu, x, o, opts)))[0];
-}
-
-export async function variance(gpu: Gpu, x: VecRef, opts?: VarianceOptions): Promise<number> {
-  return (await runToHost(gpu, 'variance', (o) => varianceOp(gpu, x, o, opts)))[0];
-}
-
-export async function meanStd(gpu: Gpu, x: VecRef, opts?: MeanStdOptions): Promise<{ mean: number; std: number }> {
-  const [m, s] = await runToHost(gpu, 'mean-std', (a, b) => meanStdOp(gpu, x, a, b, opts));
-  return { mean: m, std: s };
 }

@@ -1,6 +1,6 @@
 // Compensated reductions (sum, dot, squared deviations) in double-float arithmetic: a value is a
 // vec2 (hi, lo) with hi = fl(hi + lo), about 48 significant bits. Prepend ReduceParams
-// (src/kernels/reduce.ts).
+// (math/reduce.ts).
 //
 // Pass 1 (reduce_sum / reduce_dot / reduce_sqdev): each invocation accumulates a grid-stride
 // chunk of at most 256 elements in registers, then the workgroup combines its (hi, lo) pairs

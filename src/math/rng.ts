@@ -1,5 +1,5 @@
 /**
- * TS twin of src/shaders/rng.wgsl (bit-identical), plus a kernel that fills a buffer with
+ * TS twin of rng.wgsl (bit-identical), plus a kernel that fills a buffer with
  * uniforms or normals. The WGSL source is exported so other kernels can include it.
  */
 import { Kernel, StructLayout, grid1d, wgsl, type Gpu } from '../gpu/index.js';

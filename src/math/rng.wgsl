@@ -2,7 +2,7 @@
 // numbers: as easy as 1, 2, 3", SC 2011), keyed by (seed, stream) and indexed by a 64-bit counter.
 // The same (seed, stream, counter) gives the same bits whatever the dispatch layout, so rollouts
 // are reproducible across workgroup sizes and env counts. Include this file before kernels that
-// sample; the TS twin in src/kernels/rng.ts is bit-identical.
+// sample; the TS twin in math/rng.ts is bit-identical.
 
 fn rng_rotl(x: u32, r: u32) -> u32 {
   return (x << r) | (x >> (32u - r));

@@ -44,6 +44,12 @@ export interface VecOpOptions {
   maxWorkgroups?: number;
 }
 
+/**
+ * Uniforms of vec_copy, vec_scale, vec_axpy and vec_xpby: y[yBase + i] for i < n, x at xBase, the
+ * GPU scalar at sBase and its divisor at dBase (element indices in their slots), and alpha the
+ * multiplier (alpha of scale and axpy, beta of xpby; `times` where a GPU scalar is the alpha).
+ * vec_copy reads n, yBase and xBase.
+ */
 export const VecParams = new StructLayout('VecParams', [
   ['n', 'u32'],
   ['yBase', 'u32'],
@@ -51,9 +57,33 @@ export const VecParams = new StructLayout('VecParams', [
   ['sBase', 'u32'],
   ['dBase', 'u32'],
   ['alpha', 'f32'],
-  // Always 1.0; see src/shaders/vec_ops.wgsl for why it is not a literal.
+  // Always 1.0; see vec_ops.wgsl for why it is not a literal.
   ['one', 'f32'],
 ] as const);
+
+/** Uniforms of vec_fill: y[yBase + i] ← value for i < n. */
+export const VecFillParams = new StructLayout('VecFillParams', [
+  ['n', 'u32'],
+  ['yBase', 'u32'],
+  ['value', 'f32'],
+] as const);
+
+/** Uniforms of scalar_divide: out ← num / den, each an element index in its slot. */
+export const ScalarDivideParams = new StructLayout('ScalarDivideParams', [
+  ['outBase', 'u32'],
+  ['numBase', 'u32'],
+  ['denBase', 'u32'],
+] as const);
+
+/** The uniform binding of each entry point: its name in vec_ops.wgsl and its struct. */
+const VEC_UNIFORMS = {
+  vec_fill: 'fillParams',
+  vec_copy: 'params',
+  vec_scale: 'params',
+  vec_axpy: 'params',
+  vec_xpby: 'params',
+  scalar_divide: 'divideParams',
+} as const;
 
 /** An operand range in elements, [start, end), of one buffer. */
 export interface Operand {
@@ -184,12 +214,13 @@ function buildVecOp(
     constants.ALPHA_RATIO = d ? 1 : 0;
     if (d) constants.D_SLOT = b.slot[3]!;
   }
-  const kernel = Kernel.get(gpu, {
+  const uniform = VEC_UNIFORMS[entry];
+  const kernel = Kernel.get<string>(gpu, {
     label: 'vec-ops',
-    code: wgsl(VecParams.wgsl(), vecOpsWgsl),
+    code: wgsl(VecParams.wgsl(), VecFillParams.wgsl(), ScalarDivideParams.wgsl(), vecOpsWgsl),
     entryPoint: entry,
     bindings: [
-      ['params', 'uniform'],
+      [uniform, 'uniform'],
       ['s0', 'storage'],
       ['s1', 'storage'],
       ['s2', 'storage'],
@@ -197,12 +228,16 @@ function buildVecOp(
     ],
     constants,
   });
-  const params = gpu.uniform(
-    `${label}/params`,
-    VecParams.pack({ n, yBase: b.base[0]!, xBase: b.base[1]!, sBase: b.base[2]!, dBase: b.base[3]!, alpha: alpha.value, one: 1 }),
-  );
+  const [yBase, xBase, sBase, dBase] = b.base as [number, number, number, number];
+  const bytes =
+    entry === 'vec_fill'
+      ? VecFillParams.pack({ n, yBase, value: alpha.value })
+      : entry === 'scalar_divide'
+        ? ScalarDivideParams.pack({ outBase: yBase, numBase: xBase, denBase: sBase })
+        : VecParams.pack({ n, yBase, xBase, sBase, dBase, alpha: alpha.value, one: 1 });
+  const params = gpu.uniform(`${label}/params`, bytes);
   const [s0, s1, s2, s3] = b.resources as [GPUBufferBinding, GPUBufferBinding, GPUBufferBinding, GPUBufferBinding];
-  const group = kernel.bind({ params, s0, s1, s2, s3 }, label);
+  const group = kernel.bind({ [uniform]: params, s0, s1, s2, s3 }, label);
   const groups = single ? 1 : Math.min(Math.ceil(n / wg), opts.maxWorkgroups ?? 1024, gpu.limits.maxComputeWorkgroupsPerDimension);
   return {
     label,

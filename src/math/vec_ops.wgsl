@@ -1,5 +1,7 @@
 // Flat f32 vector ops (fill, copy, scale, axpy, xpby) and a scalar divide for CG bookkeeping.
-// Prepend VecParams (src/kernels/vec.ts).
+// Prepend VecParams, VecFillParams and ScalarDivideParams (math/vec.ts). Each entry point reads
+// its own uniform struct at binding 0: `params` (copy, scale, axpy, xpby), `fillParams` (fill),
+// `divideParams` (scalar_divide); no entry point uses two of them.
 //
 // Operands can share buffers (a CG workspace, a scalar block), so every buffer in use is bound
 // once, as a read_write "slot" s0..s3 covering all its operands: two bindings of one buffer
@@ -22,6 +24,8 @@ override ALPHA_SCALAR: bool = false;
 override ALPHA_RATIO: bool = false;
 
 @group(0) @binding(0) var<uniform> params: VecParams;
+@group(0) @binding(0) var<uniform> fillParams: VecFillParams;
+@group(0) @binding(0) var<uniform> divideParams: ScalarDivideParams;
 @group(0) @binding(1) var<storage, read_write> s0: array<f32>;
 @group(0) @binding(2) var<storage, read_write> s1: array<f32>;
 @group(0) @binding(3) var<storage, read_write> s2: array<f32>;
@@ -56,8 +60,8 @@ fn stride(nwg: vec3<u32>) -> u32 { return nwg.x * nwg.y * WG; }
 
 @compute @workgroup_size(WG)
 fn vec_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var i = first(gid, nwg); i < params.n; i += stride(nwg)) {
-    s0[params.yBase + i] = params.alpha;
+  for (var i = first(gid, nwg); i < fillParams.n; i += stride(nwg)) {
+    s0[fillParams.yBase + i] = fillParams.value;
   }
 }
 
@@ -98,8 +102,8 @@ fn vec_xpby(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   }
 }
 
-// out = num / den, guarded (guarded_ratio).
+// out = num / den, guarded (guarded_ratio): out in s0, num in slot X_SLOT, den in slot S_SLOT.
 @compute @workgroup_size(1)
 fn scalar_divide() {
-  s0[params.yBase] = guarded_ratio(ld(X_SLOT, params.xBase), ld(S_SLOT, params.sBase));
+  s0[divideParams.outBase] = guarded_ratio(ld(X_SLOT, divideParams.numBase), ld(S_SLOT, divideParams.denBase));
 }

@@ -1,6 +1,6 @@
 // Adam for the value fit, four parameters at a time (vec4: a CPU driver loads a vec4 for about
 // the price of a float), shared by value_step.wgsl and the weight-stationary value-fit kernel
-// (value-grad-stationary.ts). Both declare `p: ValueStepParams` first.
+// (backends/subgroup8/value-step.ts). Both declare `p: ValueStepParams` first.
 
 struct AdamState {
   theta: vec4<f32>,

@@ -29,7 +29,7 @@ export const MlpParams = new StructLayout('MlpParams', [
   ['yBase', 'u32'],
   ['ySetStride', 'u32'],
   // Parameter gradients: samples per chunk, chunks, tiles of the layer's [W | b]. The stationary
-  // kernels (mlp-stationary.ts) read chunks as the batch's slices per set and rowBlocks as their
+  // kernels (backends/subgroup8/stationary.ts) read chunks as the batch's slices per set and rowBlocks as their
   // blocks of 8·R rows.
   ['chunkLen', 'u32'],
   ['chunks', 'u32'],

@@ -118,7 +118,7 @@ export interface MlpJvpArgs {
 }
 
 /**
- * The output Jacobian G (mlp-jacobian.ts): for each network output j and hidden layer l,
+ * The output Jacobian G (backends/subgroup8/output-jacobian.ts): for each network output j and hidden layer l,
  * ∂out_j/∂z_l per sample, in the layout of acts, output j's copy at j·actsLength(batch).
  */
 export interface MlpJacobianArgs {
@@ -197,7 +197,7 @@ const MIN_GROUPS = 4;
 const MAX_ROWS = 16;
 const MAX_TILE = 64;
 const MAX_COLS = 8;
-/** Samples per invocation of the subgroup kernels (measured best at 4 with 8 accumulators). */
+/** Samples per invocation of the subgroup kernels (4 with 8 accumulators keeps them in registers; docs/performance-log.md). */
 const SG_SAMPLES = 4;
 /** Lanes that share one broadcast group in the subgroup kernels. */
 /** Floats past the end of every scratch activation buffer: the subgroup kernels read 4 at a time. */
@@ -330,8 +330,8 @@ export class MlpKernels {
    * Register blocking of a dense layer with `outDim` outputs over `batch` samples: WG invocations
    * of S samples each. Small batches first get smaller workgroups (down to 8, a SIMD vector of
    * a CPU driver), then fewer samples per invocation, so that at least MIN_GROUPS workgroups share
-   * the cores. That order keeps each weight load feeding S products: at a batch of 205, halving S
-   * three times instead made a Fisher-vector product 2–2.5× slower (bench/README.md).
+   * the cores. That order keeps each weight load feeding S products; halving S first instead made
+   * Fisher-vector products of small batches much slower (docs/performance-log.md).
    */
   private blocking(outDim: number, batch: number): { S: number; NACC: number; WG: number } {
     let S = this.subgroups ? Math.min(this.samples, SG_SAMPLES) : this.samples;
@@ -429,8 +429,8 @@ export class MlpKernels {
   }
 
   /**
-   * The weight-stationary kernel for a layer (mlp-stationary.ts), else for a thin output layer
-   * (mlp-thin.ts), with its blocks of rows per slice of the batch; null if neither fits.
+   * The weight-stationary kernel for a layer (backends/subgroup8/stationary.ts), else for a thin output layer
+   * (backends/subgroup8/thin.ts), with its blocks of rows per slice of the batch; null if neither fits.
    */
   private stationaryKernel(
     shape: Omit<StationaryShape, 'R'>,
@@ -738,7 +738,7 @@ export class MlpKernels {
   }
 
   /**
-   * Rows per lane of each hidden layer's kernels in mlp-jacobian.ts, or null where they do not
+   * Rows per lane of each hidden layer's kernels in backends/subgroup8/output-jacobian.ts, or null where they do not
    * run (then the Fisher-vector product keeps forward mode: jvpOp, backwardOp): they need the
    * option outputJacobian, the stationary kernels' device, at least one hidden layer, at most JACOBIAN_MAX_OUTPUTS outputs,
    * and each hidden layer's rows held by the 8 lanes of one workgroup (32 or 64 units).
@@ -867,7 +867,7 @@ export class MlpKernels {
     return this.op(label, steps, owned);
   }
 
-  /** A kernel of mlp-jacobian.ts over the batch: slices of 8-sample groups (tangent) or chunks (cotangent). */
+  /** A kernel of backends/subgroup8/output-jacobian.ts over the batch: slices of 8-sample groups (tangent) or chunks (cotangent). */
   private jacobianStep(shape: JacobianShape, values: MlpParamValues, resources: Record<string, GPUBuffer>, label: string, owned: GPUBuffer[]): Step {
     const family = shape.kind === 'tangent' ? 'jvp' : 'backward';
     const bindings = MLP_BINDINGS[family] as ReadonlyArray<readonly [string, BindingKind]>;

@@ -1,4 +1,4 @@
-/** Uniforms of the value fit's minibatch step (value_step.wgsl, value-grad-stationary.ts). */
+/** Uniforms of the value fit's minibatch step (backends/generic/value_step.wgsl, backends/subgroup8/value-step.ts). */
 import { StructLayout } from '../gpu/index.js';
 
 export const ValueStepParams = new StructLayout('ValueStepParams', [
@@ -13,7 +13,7 @@ export const ValueStepParams = new StructLayout('ValueStepParams', [
   ['features', 'u32'],
   ['deltaBase', 'u32'],
   // Where the chunks' gradients start: a float offset in value_step.wgsl's scratch, a vec4
-  // offset in the weight-stationary kernel's acts (value-grad-stationary.ts), as replicaBase.
+  // offset in the weight-stationary kernel's acts (backends/subgroup8/value-step.ts), as replicaBase.
   ['partialBase', 'u32'],
   ['replicaBase', 'u32'],
   ['lr', 'f32'],

@@ -1,7 +1,7 @@
 /**
  * Rollout stage: nEnvs environments stepped nSteps times with the current policy in one dispatch
  * (one invocation per env loops over time), writing the batch the update consumes. Where
- * subgroups are exactly 8 wide and the policy fits, `rollout_sg` (rollout-sg.ts) keeps the
+ * subgroups are exactly 8 wide and the policy fits, `rollout_sg` (nn/backends/subgroup8/rollout-policy.ts) keeps the
  * policy's weights in the lanes of a subgroup of 8 envs instead.
  */
 import type { EnvSpec } from '../envs/spaces.js';

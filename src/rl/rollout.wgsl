@@ -129,7 +129,7 @@ fn act_and_step(e: u32, t: u32, n: u32, out: array<f32, MLP_MAX_WIDTH>) {
 }
 
 // One invocation per env, the policy evaluated per invocation (mlp_sample.wgsl). Devices with
-// subgroups of exactly 8 run rollout_sg instead (rollout-sg.ts), which shares this step.
+// subgroups of exactly 8 run rollout_sg instead (nn/backends/subgroup8/rollout-policy.ts), which shares this step.
 @compute @workgroup_size(WG)
 fn rollout(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x;

@@ -2,7 +2,7 @@
  * Value-function fit: `vfEpochs` epochs of minibatch Adam on mean (V(s) − R)², every minibatch
  * encoded up front (the minibatch index and Adam's step count are GPU counters), then the loss of
  * the fitted V on the whole batch for the log. The gradient is one weight-stationary kernel for
- * the whole network (value-grad-stationary.ts) where the MLP kernels are stationary
+ * the whole network (nn/backends/subgroup8/value-step.ts) where the MLP kernels are subgroup8's
  * (MlpKernels.backend is subgroup8) and the network fits it: each minibatch step first applies Adam's
  * step on the minibatch before (the kernel's entry point `last` applies the last one), and one
  * workgroup takes all of them in one dispatch (or, split across workgroups, one per dispatch).
@@ -69,10 +69,9 @@ export interface ValueFitOptions {
    * Workgroups a minibatch's gradient is split into with the weight-stationary kernel. Default 1:
    * one workgroup then takes every minibatch of the fit in a single dispatch, one after the
    * other, where several workgroups need a dispatch per minibatch (they cannot wait for each
-   * other). On lavapipe's 2 threads the single dispatch on one core took 225 ms for the 640
-   * minibatches of 128 samples at batch 16,384, against 256 ms for 640 dispatches of 2 chunks on
-   * both cores (~0.2 ms of each dispatch is its fixed cost), and it leaves the other core to the
-   * policy step (bench/README.md, change 19). The split sets the order of the gradient's sums, so
+   * other). On a CPU driver one dispatch on one core beats a dispatch per minibatch on all cores
+   * (each dispatch has a fixed cost), and it leaves the other cores to the policy step
+   * (docs/performance-log.md). The split sets the order of the gradient's sums, so
    * runs with different splits differ in the last bits.
    */
   workgroups?: number;
@@ -120,7 +119,7 @@ export class ValueFitStage {
     this.moments = buf('adam-moments', 2 * P);
     this.perm = own(gpu.storage('value/perm', Math.max(1, cfg.vfEpochs) * N * 4));
 
-    // The gradient's kernel: weight-stationary (value-grad-stationary.ts) where the MLP's kernels
+    // The gradient's kernel: weight-stationary (backends/subgroup8/value-step.ts) where the MLP's kernels
     // are and the network fits it, else value_grad_sg with whole subgroups in its workgroup of
     // GRAD_WG invocations (lavapipe's are 8 wide), else per invocation (value_grad).
     const stationary = mlp.backend.name === 'subgroup8' && valueGradStationaryPhases(sizes) !== null;

@@ -5,9 +5,9 @@
  * LLVM at its first dispatch, on the one thread that runs the device's queue, and keeps the
  * result in its on-disk shader cache, which every device on the machine reads. A trainer's first
  * iteration therefore compiles its kernels one after the other on one core, the value fit's
- * (the largest, ~25 s cold) last. A second device can compile that one meanwhile, on the other
- * core, and the first iteration then finds it in the cache: the CartPole preset's first
- * iteration on a cold cache took 52.0 s alone and 25.8 s with it (bench/README.md). With a warm
+ * (the largest) last. A second device can compile that one meanwhile, on the other core, and the
+ * first iteration then finds it in the cache, about halving a cold first iteration
+ * (docs/performance-log.md). With a warm
  * cache it costs the second device a moment; without a shared cache (or with another driver) it
  * only duplicates work, so callers use it where compilesOnFirstDispatch says so.
  *

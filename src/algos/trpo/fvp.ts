@@ -1,11 +1,11 @@
 /**
- * Fisher-vector product F v = (1/N) Σ_n J_nᵀ M_n J_n v + damping·v at θ_old (DESIGN.md step 4):
+ * Fisher-vector product F v = (1/N) Σ_n J_nᵀ M_n J_n v + damping·v at θ_old (docs/DESIGN.md, step 4):
  * forward mode for J v, the distribution's Fisher M at θ_old, reverse mode for Jᵀ(·), plus the
  * log-std block (2·I) of Gaussian policies. This is the Hessian of mean KL(π_old ‖ π_θ) at θ_old,
  * positive semi-definite by construction, with no double backprop.
  *
  * J is the same for every product of a conjugate-gradient run, and the network has few outputs,
- * so where the device runs the kernels of mlp-jacobian.ts (MlpKernels.jacobianRows) the run first
+ * so where the device runs the kernels of backends/subgroup8/output-jacobian.ts (MlpKernels.jacobianRows) the run first
  * keeps the output Jacobian G per sample (one backward pass per output: fvpPrepareOps), and each
  * product then costs one matrix product per layer each way instead of two: the same F v up to the
  * order of the sums, in about half the arithmetic.

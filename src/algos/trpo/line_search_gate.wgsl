@@ -1,5 +1,5 @@
 // Line-search gate. Candidate 0 (the full step) has been evaluated; if the host will accept it
-// (the rule of lineSearch() in src/trpo/metrics.ts: a finite step, KL ≤ δ, surrogate improved),
+// (the rule of lineSearch() in line-search.ts: a finite step, KL ≤ δ, surrogate improved),
 // the other candidates need not be: their dispatches get zero workgroups, their stats NaN, and
 // S_LS_SKIPPED tells the host. Otherwise their dispatches get the counts they were built with.
 // Included before: GateParams and the S_ stat slot constants.

@@ -67,7 +67,7 @@ export class PolicyKernels {
 
   /**
    * One dispatch of `entry` over `items` invocations (1-D, split over y when large); see
-   * trpo_policy.wgsl for what each entry reads and writes. Unused bindings get `unused`.
+   * policy.wgsl for what each entry reads and writes. Unused bindings get `unused`.
    */
   op(entry: PolicyEntry, items: number, b: Partial<PolicyBindings> & Pick<PolicyBindings, 'out' | 'stats'>): Op {
     const single = entry === 'step_scale';

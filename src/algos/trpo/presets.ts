@@ -24,9 +24,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     env: 'CartPole-v1',
     timesteps: 100_000,
     // 2 × 512 (rl-baselines3-zoo's shape for TRPO on CartPole) and value minibatches of 128 over
-    // 10 epochs: over seeds 0–119 a median of about 0.5 s of training to a deterministic 500 on
-    // the 2-core software GPU, against about 0.85 s with the 8 × 128 steps and 20 epochs of 256
-    // this preset had before (bench/README.md, change 17, "The CartPole preset").
+    // 10 epochs: chosen by the median time to a deterministic 500 over many seeds, against the
+    // 8 × 128 steps and 20 epochs of 256 this preset had before (docs/performance-log.md).
     config: { nEnvs: 2, nSteps: 512, gamma: 0.99, gaeLambda: 0.98, damping: 0.01, vfEpochs: 10, vfBatchSize: 128, maxKl: 0.02 },
   },
   'Pendulum-v1': {

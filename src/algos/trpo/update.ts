@@ -11,7 +11,7 @@
  *                  GPU finds θ_0 rejected (line-search-gate.ts)
  *
  * The host then reads the stats once and accepts the first candidate with KL ≤ δ and an
- * improvement > 0 (line search, in trainer.ts), or keeps θ_old.
+ * improvement > 0 (line-search.ts, in Trpo.complete), or keeps θ_old.
  */
 import type { EnvSpec } from '../../envs/spaces.js';
 import type { ActorLayout } from '../../nn/layout.js';

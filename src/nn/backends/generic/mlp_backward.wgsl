@@ -1,4 +1,4 @@
-// MLP reverse mode. Needs MlpParams (src/kernels/mlp.ts) and mlp_common.wgsl.
+// MLP reverse mode. Needs MlpParams (nn/mlp-params.ts) and mlp_common.wgsl.
 //
 // With g_l = dL/dz_l (z_l the pre-activation of layer l, g_{L-1} = dL/doutput):
 //   g_{l-1} = (W_lᵀ g_l) ⊙ (1 − h_l²)        mlp_backward_delta, one dense layer per dispatch

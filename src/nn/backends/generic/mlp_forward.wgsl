@@ -1,6 +1,6 @@
 // MLP forward pass, one dense layer per dispatch: y = tanh(W x + b) for hidden layers, y = W x + b
 // for the output layer, for `sets` parameter vectors over the same batch (line-search candidates).
-// Needs MlpParams (src/kernels/mlp.ts) and mlp_common.wgsl.
+// Needs MlpParams (nn/mlp-params.ts) and mlp_common.wgsl.
 
 // Hidden layer: tanh, written to acts. Output layer: identity, written to output.
 override HIDDEN: bool = true;

@@ -1,7 +1,7 @@
 // MLP forward mode (Jacobian-vector product with respect to the parameters), one dense layer per
 // dispatch. With t = (Ẇ_l, ḃ_l) the tangent in the parameter layout and ḣ_0 = 0:
 //   ż_l = W_l ḣ_l + Ẇ_l h_l + ḃ_l,   ḣ_{l+1} = (1 − h_{l+1}²) ⊙ ż_l,   output tangent = ż_{L-1}.
-// Needs MlpParams (src/kernels/mlp.ts) and mlp_common.wgsl.
+// Needs MlpParams (nn/mlp-params.ts) and mlp_common.wgsl.
 
 // Hidden layer: times (1 − h²), written to dacts. Output layer: to outputTangent.
 override HIDDEN: bool = true;

@@ -6,8 +6,7 @@
 // need costs 8 loads. Here lane j of each group of 8 loads a different weight vector and
 // subgroupBroadcast hands it to the others (a register shuffle): weight loads drop 8×. Each lane's
 // loads are 4 consecutive floats (activations are sample-major, W row-major), which the driver
-// merges into one vec4 load. Measured on a [16384×64]·[64×64] layer: 17–24 GFLOP/s against 7–10
-// for the per-lane kernels (bench/README.md).
+// merges into one vec4 load (measurements: docs/performance-log.md).
 //
 // Lanes are told apart by subgroup_invocation_id (not local_invocation_index, whose relation to
 // subgroup lanes WGSL leaves open); lanes 8 and up of a wider subgroup load duplicates.

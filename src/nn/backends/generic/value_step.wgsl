@@ -152,7 +152,7 @@ fn value_adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= P) { return; }
   var g = 0.0;
   for (var c = 0u; c < p.chunks; c++) { g += scratch[p.partialBase + c * P + i]; }
-  // One parameter, in the x lane of value_adam.wgsl's vec4 step.
+  // One parameter, in the x lane of adam.wgsl's vec4 step.
   let s = adam_step(AdamState(vec4<f32>(theta[i]), vec4<f32>(moments[i]), vec4<f32>(moments[P + i])), vec4<f32>(g), k);
   theta[i] = s.theta.x;
   moments[i] = s.m.x;

@@ -1,6 +1,6 @@
 /**
  * Weight-stationary kernels for the Gauss-Newton product Jᵀ M J v through a precomputed output
- * Jacobian, generated per layer shape (the design and the helpers of mlp-stationary.ts).
+ * Jacobian, generated per layer shape (the design and the helpers of stationary.ts).
  *
  * Why: with forward mode, J v costs two matrix products per hidden layer (W ẋ and Ẇ x) and Jᵀ(·)
  * two more (Wᵀ δ and the outer product for ∂W), about four forward passes per Fisher-vector
@@ -20,7 +20,7 @@
  * G_{n,l} and subgroupAdd sums the lanes, so one workgroup must hold all the layer's rows
  * (rowBlocks = 1): lane 0 then adds the D sums to outputTangent[n], which the output layer's
  * kernel wrote first. `cotangent` kernel (backward bindings): the parameter-gradient kernel of
- * mlp-stationary.ts with the deltas G_{n,l}ᵀ g_n formed on the fly from gradOutput (g, [N][D]).
+ * stationary.ts with the deltas G_{n,l}ᵀ g_n formed on the fly from gradOutput (g, [N][D]).
  *
  * G lives in `dacts` / `deltas` in the layout of the activations, output j's copy at
  * p.yBase + j·p.ySetStride (p.yBase: layer l's offset in that layout). A first layer whose input

@@ -1,12 +1,12 @@
 /**
  * The rollout's entry point for devices whose subgroups are exactly 8 wide (lavapipe), generated
  * per policy shape: a workgroup is one subgroup stepping 8 envs, and the policy's weights stay in
- * the lanes for the whole rollout (the design of mlp-stationary.ts).
+ * the lanes for the whole rollout (the design of stationary.ts).
  *
  * Why: rollout.wgsl's `rollout` evaluates the policy per invocation (mlp_sample.wgsl), so every
  * weight of every step is a per-lane load and every activation a dynamically indexed private
- * array: ~70 µs per step of 8 envs on lavapipe, 0.1–0.14 s of an iteration of 8 envs × 2,048
- * steps. Here lane j keeps rows jR .. jR + R − 1 of each hidden layer (R = width / 8) and columns
+ * array, which made the rollout the largest phase of an iteration on lavapipe
+ * (docs/performance-log.md). Here lane j keeps rows jR .. jR + R − 1 of each hidden layer (R = width / 8) and columns
  * jR .. of the output layer, loaded once. Per step, for each env q of the 8: subgroupShuffle
  * hands every lane env q's observation, each lane computes its R rows of a layer, the lanes'
  * rows are the next layer's input (subgroupBroadcast from each lane), and subgroupAdd sums the

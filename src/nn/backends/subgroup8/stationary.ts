@@ -3,12 +3,11 @@
  * (lavapipe: subgroups of exactly 8, one SIMD vector).
  *
  * Why: on lavapipe a storage load whose address is not a compile-time constant runs once per SIMD
- * lane (bench/README.md), so the row-broadcast kernels (*_sg.wgsl) stay load-bound at 10–20
- * GFLOP/s. Here a workgroup is one subgroup of 8 lanes, and lane j loads R rows of the layer's
+ * lane, so the row-broadcast kernels (*_sg.wgsl) stay bound by their loads. Here a workgroup is one subgroup of 8 lanes, and lane j loads R rows of the layer's
  * matrix once (R·sum floats) and keeps them in registers for the whole dispatch. Samples stream
  * past 8 at a time: lane q loads sample q's input row, and subgroupShuffle hands it to the other
- * lanes, so per 8 samples a lane makes sum/4 vector loads for 8·R·sum multiply-adds. A lone
- * [16384×64]·[64×64] layer ran at 2.3× the row-broadcast kernel (same process, bench/README.md).
+ * lanes, so per 8 samples a lane makes sum/4 vector loads for 8·R·sum multiply-adds (measurements:
+ * docs/performance-log.md).
  *
  * What keeps the compile time down: lavapipe compiles with LLVM at the first dispatch, and each
  * load site of a non-constant address becomes a per-lane loop. With the R·sum/4 row loads

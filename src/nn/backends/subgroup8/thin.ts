@@ -1,6 +1,6 @@
 /**
  * Kernels for an MLP's thin output layer (a few outputs: a policy's logits or means, a value), on
- * the devices of the weight-stationary kernels (mlp-stationary.ts: subgroups of exactly 8).
+ * the devices of the weight-stationary kernels (stationary.ts: subgroups of exactly 8).
  *
  * Why: the row-broadcast kernels give each of 8 lanes a row of W, so a layer of 1 or 2 rows
  * leaves most lanes computing clamped copies, and each lane still loads whole input rows. In the
@@ -13,7 +13,7 @@
  *
  * Only the network's last layer, with at most THIN_MAX_ROWS outputs and inDim a multiple of 32:
  * its outputs and gradOutput are the user's buffers ([batch][outDim], read and written as
- * scalars), the activations are vec4 as in mlp-stationary.ts. Uniforms are MlpParams; a workgroup
+ * scalars), the activations are vec4 as in stationary.ts. Uniforms are MlpParams; a workgroup
  * is (parameter set, slice of the samples): g = pset·groupsPerSet + slice.
  */
 import { MlpParams } from '../../mlp-params.js';

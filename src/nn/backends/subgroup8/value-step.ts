@@ -1,10 +1,10 @@
 /**
  * The value fit's minibatch gradient as one weight-stationary kernel (the design of
- * mlp-stationary.ts, applied to value_step.wgsl's value_grad), generated per network shape.
+ * stationary.ts, applied to value_step.wgsl's value_grad), generated per network shape.
  *
  * Why: at the minibatch sizes of the value fit (128–256 samples) the row-broadcast value_grad_sg
- * spent ~0.5 ms of a ~0.6 ms step on arithmetic held back by per-lane weight loads, while a
- * dispatch's fixed cost is ~0.1 ms; the MLP's stationary kernels run such layers 2–2.4× faster.
+ * spends most of a step on arithmetic held back by per-lane weight loads, which the MLP's
+ * stationary kernels avoid (docs/performance-log.md).
  * Here a workgroup is one subgroup of 8 lanes and takes a chunk of the minibatch through the
  * whole network in phases separated by barriers: each lane holds R rows of a layer's W (for the
  * forward pass), R columns (for the backward deltas) or R rows of ∂W (for the gradient), and the
@@ -21,8 +21,8 @@
  * A minibatch is then one step of one kernel instead of two dispatches, for an Adam step over
  * the P parameters per workgroup (~1/10 of a 64-sample chunk's arithmetic). A dispatch takes
  * p.steps minibatches one after the other, with a barrier between them: all of the fit's where
- * one workgroup takes whole minibatches (the default, value-fit.ts: a dispatch costs lavapipe
- * ~0.1–0.2 ms whatever it does), one where a minibatch is split across workgroups. The first
+ * one workgroup takes whole minibatches (the default, value-fit.ts: a dispatch has a fixed cost
+ * on lavapipe whatever it does), one where a minibatch is split across workgroups. The first
  * minibatch of a fit (its counter c is 0) copies theta and moments into the replica instead; the
  * entry point `last` applies the last step and writes theta and moments.
  *
@@ -90,7 +90,7 @@ export function valueGradStationaryFloats(sizes: readonly number[], chunk: numbe
 /**
  * Rows per lane of each phase, or null where the network does not fit the kernel: at least one
  * hidden layer, every hidden width a multiple of 32 with its matrices within what a lane holds
- * (mlp-stationary.ts's stationaryRows), one output.
+ * (stationary.ts's stationaryRows), one output.
  */
 export function valueGradStationaryPhases(sizes: readonly number[]): Phases | null {
   const L = sizes.length - 1;
