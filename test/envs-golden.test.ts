@@ -1,5 +1,5 @@
 /**
- * GPU envs vs Gymnasium 1.3.0's recorded trajectories (the golden data and its README).
+ * GPU envs vs Gymnasium 1.3.0's recorded trajectories (test/fixtures/golden/ and its README).
  *
  * Tolerances (from the golden README, "Numerical notes"): a float32 port passes CartPole at
  * |diff| <= 1e-6 + 1e-6·|ref| and Pendulum at 1e-5 + 1e-5·|ref| teacher-forced, so those are used
@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type EnvId, envSpecs, makeVecEnv } from '../src/envs/index.js';
 import { Comparison, type Tolerance } from './reference/envs/compare.js';
 import { THETA_THRESHOLD, X_THRESHOLD } from './reference/envs/cartpole.js';
-import { type GoldenEpisode, type GoldenFile, hasGolden, loadGolden, parseBound } from './reference/envs/golden.js';
+import { type GoldenEpisode, type GoldenFile, loadGolden, parseBound } from './reference/envs/golden.js';
 import { twins } from './reference/envs/index.js';
 import { testGpu } from './gpu-context.js';
 
@@ -51,9 +51,8 @@ function episodes(g: GoldenFile): Array<{ name: string; ep: GoldenEpisode }> {
 }
 
 for (const id of ['CartPole-v1', 'Pendulum-v1'] as const) {
-  describe.skipIf(!hasGolden(id))(`${id} vs Gymnasium`, () => {
-    const golden = hasGolden(id) ? loadGolden(id) : undefined;
-    const g = golden!;
+  describe(`${id} vs Gymnasium`, () => {
+    const g = loadGolden(id);
     const spec = envSpecs[id];
 
     it('has Gymnasium\'s spaces, layouts and limits', () => {
@@ -171,7 +170,7 @@ for (const id of ['CartPole-v1', 'Pendulum-v1'] as const) {
   });
 }
 
-describe.skipIf(!hasGolden('CartPole-v1'))('CartPole-v1 controller episodes, closed loop on the GPU', () => {
+describe('CartPole-v1 controller episodes, closed loop on the GPU', () => {
   it.skipIf(!gpu)('truncate at exactly step 500 without terminating, then auto-reset', async () => {
     const g = loadGolden('CartPole-v1');
     const eps = g.controller_episodes;
@@ -210,7 +209,7 @@ describe.skipIf(!hasGolden('CartPole-v1'))('CartPole-v1 controller episodes, clo
   });
 });
 
-describe.skipIf(!hasGolden('Pendulum-v1'))('Pendulum-v1 full-length replay on the GPU', () => {
+describe('Pendulum-v1 full-length replay on the GPU', () => {
   it.skipIf(!gpu)('never terminates and truncates at exactly step 200', async () => {
     const g = loadGolden('Pendulum-v1');
     const eps = g.trajectories;

@@ -4,7 +4,8 @@
  * inside or just outside a termination threshold (1e-5 to 1e-3 away).
  *
  * Tolerances: |diff| <= 1e-6 + 1e-6·|ref| (CartPole, PointMass), 1e-5 + 1e-5·|ref| (Pendulum:
- * f32 sin of angles up to 4 pi and the cost of a normalized angle), as in the golden README.
+ * f32 sin of angles up to 4 pi and the cost of a normalized angle), as in the golden data's
+ * README (test/fixtures/golden/README.md).
  * Flags must match exactly, except `terminated` where the twin's next state is within 1e-6 of a
  * threshold (none of the constructed near-threshold cases are).
  */

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOps } from '../src/gpu/index.js';
-import * as H from '../src/dist/heads.js';
+import { headsWgsl } from '../src/dist/heads.js';
 import { normal2, rngFill, uniform2 } from '../src/math/rng.js';
 import { testGpu } from './gpu-context.js';
 import * as R from './reference/heads.js';
 import { AWKWARD_SIZES, TestRandom } from './reference/random.js';
+import * as H from './support/heads-batch.js';
 
 const gpu = await testGpu();
 afterAll(() => gpu?.destroy());
@@ -502,7 +503,7 @@ describe.skipIf(!gpu)('heads on the GPU', () => {
   }
 
   function checkGaussian(inp: Inputs, get: (name: string) => Float32Array, rng: RngOpts, zGpu: Float32Array, ctx: string): void {
-    const { n, a, mean, meanNew, gaussActions, logStd, logStdNew, v } = inp;
+    const { a, mean, meanNew, gaussActions, logStd, logStdNew, v } = inp;
     const mu = (i: number) => row(mean, i, a);
     const act = (i: number) => row(gaussActions, i, a);
     const sig = Array.from(logStd, Math.exp);
@@ -847,7 +848,7 @@ describe.skipIf(!gpu)('heads on the GPU', () => {
   });
 
   it('the function library compiles on its own (for inclusion in other kernels)', async () => {
-    const mod = g.device.createShaderModule({ label: 'heads-test/library', code: H.headsWgsl });
+    const mod = g.device.createShaderModule({ label: 'heads-test/library', code: headsWgsl });
     const info = await mod.getCompilationInfo();
     expect(info.messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([]);
     await g.flush();

@@ -1,5 +1,5 @@
 /**
- * Float64 references for the policy heads (src/shaders/heads.wgsl), one sample at a time.
+ * Float64 references for the policy heads (src/dist/heads.wgsl), one sample at a time.
  * Vectors are plain number arrays (or typed arrays) of length n; the inputs the GPU sees are
  * f32, and converting them to f64 is exact, so these are the exact answers for those inputs
  * up to f64 rounding.

@@ -1,5 +1,5 @@
-/** Loader for the recorded Gymnasium trajectories (see the golden data's README). */
-import { existsSync, readFileSync } from 'node:fs';
+/** Loader for the recorded Gymnasium trajectories in test/fixtures/golden/ (see its README). */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface GoldenStep {
@@ -34,16 +34,19 @@ export interface GoldenFile {
   controller_episodes: GoldenEpisode[];
 }
 
-/** The golden directory: $GOLDEN_DIR, else ../shared/golden next to the repository. */
-export const GOLDEN_DIR =
-  process.env.GOLDEN_DIR ?? fileURLToPath(new URL('../../../../shared/golden/', import.meta.url));
+/** The golden data, kept in the repository: test/fixtures/golden/. */
+export const GOLDEN_DIR = fileURLToPath(new URL('../../fixtures/golden/', import.meta.url));
 
-export function hasGolden(envId: string): boolean {
-  return existsSync(`${GOLDEN_DIR}/${envId}.json`);
-}
-
+/** Reads and parses `<envId>.json`; a missing or unparsable file throws (the tests never skip for it). */
 export function loadGolden(envId: string): GoldenFile {
-  return JSON.parse(readFileSync(`${GOLDEN_DIR}/${envId}.json`, 'utf8')) as GoldenFile;
+  const path = `${GOLDEN_DIR}${envId}.json`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`golden data for ${envId} missing: cannot read ${path}`, { cause: e });
+  }
+  return JSON.parse(text) as GoldenFile;
 }
 
 /** "inf" / "-inf" as written in the JSON, as numbers. */
